@@ -1,0 +1,44 @@
+"""Message contracts: every message on the bus is one of these versioned pydantic models.
+
+The JSON Schema of each is exported under docs/contracts/ (``make docs``).
+"""
+
+from shared.contracts.events import (
+    IncidentGraded,
+    IncidentOpened,
+    NotificationStatus,
+    OnDutyAnswer,
+    OnDutyQuery,
+    ReportAttached,
+    SendNotification,
+)
+from shared.contracts.report import Casualties, Category, Channel, Classification, Contact, ReportV1, Source
+
+ALL_CONTRACTS = {
+    "zhiban.report/1": ReportV1,
+    "zhiban.incident.opened/1": IncidentOpened,
+    "zhiban.incident.report_attached/1": ReportAttached,
+    "zhiban.incident.graded/1": IncidentGraded,
+    "zhiban.notify.send/1": SendNotification,
+    "zhiban.notify.status/1": NotificationStatus,
+    "zhiban.scheduling.on_duty_query/1": OnDutyQuery,
+    "zhiban.scheduling.on_duty_answer/1": OnDutyAnswer,
+}
+
+__all__ = [
+    "ALL_CONTRACTS",
+    "Casualties",
+    "Category",
+    "Channel",
+    "Classification",
+    "Contact",
+    "IncidentGraded",
+    "IncidentOpened",
+    "NotificationStatus",
+    "OnDutyAnswer",
+    "OnDutyQuery",
+    "ReportAttached",
+    "ReportV1",
+    "SendNotification",
+    "Source",
+]

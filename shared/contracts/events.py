@@ -1,0 +1,125 @@
+"""Domain events (past tense) and commands (imperative) exchanged between the services."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from shared.contracts.report import Category, Classification, ReportV1
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class IncidentOpened(_Message):
+    """incident.opened — intake opened an incident from its earliest (primary) report."""
+
+    schema_: Literal["zhiban.incident.opened/1"] = Field(default="zhiban.incident.opened/1", alias="schema")
+    incident_id: str
+    opened_at: AwareDatetime
+    primary: ReportV1
+    missing_elements: list[str] = Field(default_factory=list)
+
+
+class ReportAttached(_Message):
+    """incident.report_attached — a later report of the same event attached as a follow-up (续报)."""
+
+    schema_: Literal["zhiban.incident.report_attached/1"] = Field(
+        default="zhiban.incident.report_attached/1", alias="schema"
+    )
+    incident_id: str
+    attached_at: AwareDatetime
+    report: ReportV1
+    reason: str = ""
+
+
+class Level(StrEnum):
+    I = "I"  # noqa: E741  特别重大
+    II = "II"  # 重大
+    III = "III"  # 较大
+    IV = "IV"  # 一般
+
+
+class IncidentGraded(_Message):
+    """incident.graded — escalation suggested (or an officer confirmed) a level."""
+
+    schema_: Literal["zhiban.incident.graded/1"] = Field(default="zhiban.incident.graded/1", alias="schema")
+    incident_id: str
+    graded_at: AwareDatetime
+    level: Level | None
+    category: Category
+    sensitive: bool = False
+    reasons: list[str] = Field(default_factory=list)
+    rules_version: str
+
+
+class NotifyChannel(StrEnum):
+    phone = "phone"
+    sms = "sms"
+    fax = "fax"
+    email = "email"
+    spool = "spool"
+
+
+class SendNotification(_Message):
+    """notify.send — command: deliver one message to one person. ``notification_id`` is the idempotency key."""
+
+    schema_: Literal["zhiban.notify.send/1"] = Field(default="zhiban.notify.send/1", alias="schema")
+    notification_id: str = Field(min_length=1, max_length=128)
+    person_id: str = Field(min_length=1, max_length=64)
+    channels: list[NotifyChannel] = Field(default_factory=lambda: [NotifyChannel.sms])
+    classification: Classification = Classification.plain
+    subject: str = Field(max_length=200)
+    body: str = Field(max_length=10000)
+    incident_id: str | None = None
+    requested_at: AwareDatetime
+    requested_by: str = "escalation"
+
+
+class DeliveryState(StrEnum):
+    pending = "pending"
+    sending = "sending"
+    sent = "sent"
+    delivered = "delivered"
+    acknowledged = "acknowledged"
+    failed_temporary = "failed_temporary"
+    failed_permanent = "failed_permanent"
+
+
+class NotificationStatus(_Message):
+    """notify.status — a notification changed state."""
+
+    schema_: Literal["zhiban.notify.status/1"] = Field(default="zhiban.notify.status/1", alias="schema")
+    notification_id: str
+    person_id: str
+    incident_id: str | None = None
+    state: DeliveryState
+    channel: NotifyChannel | None = None
+    gateway: str | None = None
+    at: AwareDatetime
+    detail: str = ""
+
+
+class OnDutyQuery(_Message):
+    """scheduling.query.on_duty — request: who is on shift now, and who leads this category."""
+
+    schema_: Literal["zhiban.scheduling.on_duty_query/1"] = Field(
+        default="zhiban.scheduling.on_duty_query/1", alias="schema"
+    )
+    at: AwareDatetime
+    category: Category | None = None
+
+
+class OnDutyAnswer(_Message):
+    schema_: Literal["zhiban.scheduling.on_duty_answer/1"] = Field(
+        default="zhiban.scheduling.on_duty_answer/1", alias="schema"
+    )
+    at: AwareDatetime
+    duty_officers: list[str] = Field(default_factory=list)
+    shift_leader: str | None = None
+    leader_in_charge: str | None = None
+    acting_for: str | None = None
+    principal_leader: str | None = None
