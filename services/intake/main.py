@@ -1,0 +1,35 @@
+"""Wiring of the intake service (no rules here)."""
+
+from __future__ import annotations
+
+from faststream.rabbit import RabbitBroker, RabbitRouter
+
+from services.intake.api import build_api
+from services.intake.handlers import register
+from services.intake.service import IntakeService
+from services.intake.store import IntakeStore
+from shared.bus import Bus
+from shared.clock import Clock
+from shared.outbox import Outbox
+from shared.runtime import Component, new_router
+from shared.settings import IntakeSettings
+from shared.store import database
+
+
+def build(settings: IntakeSettings, *, broker: RabbitBroker, clock: Clock) -> Component:
+    db = database(settings.store_url, "intake")
+    bus = Bus(broker, service="intake")
+    outbox = Outbox(db, clock=clock, bus_of=lambda: bus)
+    store = IntakeStore(db)
+    svc = IntakeService(store=store, outbox=outbox, clock=clock, settings=settings)
+    router = new_router(lambda: bus, settings)
+    keeper = RabbitRouter()
+    register(router, keeper, lambda: bus, svc, settings)
+    return Component(
+        name="intake",
+        bus_routers=[router, keeper],
+        http_router=build_api(svc),
+        startup=[store.setup, outbox.setup],
+        background=[lambda: outbox.relay_forever(every_s=settings.outbox_poll_seconds)],
+        state={"service": svc, "outbox": outbox, "bus": bus},
+    )

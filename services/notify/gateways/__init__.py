@@ -1,0 +1,1 @@
+"""Gateway adapters behind one protocol; the workflow never imports a vendor SDK."""

@@ -1,0 +1,54 @@
+"""Scheduling's bus handlers: the on-duty query (request/reply) and the duty log fed by the bus."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from faststream.rabbit import RabbitRouter
+from faststream.rabbit.annotations import RabbitMessage
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.scheduling.service import SchedulingService
+from shared.bus import Bus, subscribe
+from shared.contracts import NotificationStatus, OnDutyAnswer, OnDutyQuery
+from shared.settings import SchedulingSettings
+from shared.topology import consumer
+
+LOG_TEXT = {
+    "zhiban.incident.opened/1": "新事件：{title}",
+    "zhiban.incident.report_attached/1": "续报：{title}",
+    "zhiban.incident.graded/1": "定级：{level}",
+}
+
+
+class IncidentEvent(BaseModel):
+    """Any incident.* event, read only for the duty log."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    schema_: str = Field(alias="schema")
+    incident_id: str
+
+
+def register(
+    router: RabbitRouter, bus_of: Callable[[], Bus], svc: SchedulingService, settings: SchedulingSettings
+) -> None:
+    @subscribe(router, bus_of, consumer("scheduling", "on-duty"), OnDutyQuery, settings, returns=OnDutyAnswer)
+    async def answer_on_duty(query: OnDutyQuery, msg: RabbitMessage) -> OnDutyAnswer:
+        """Who is on shift at ``at``, who leads the shift, and which leader is in charge of ``category``."""
+        return await svc.who_is_on_duty(query)
+
+    @subscribe(router, bus_of, consumer("scheduling", "duty-log-incidents"), IncidentEvent, settings)
+    async def log_incident_event(event: IncidentEvent, msg: RabbitMessage) -> None:
+        """Every incident event becomes a line of the shift's duty log."""
+        extra = event.model_extra or {}
+        report = extra.get("primary") or extra.get("report") or {}
+        template = LOG_TEXT.get(event.schema_, event.schema_)
+        text = template.format(title=report.get("title", ""), level=extra.get("level") or "待定")
+        await svc.log_event(key=f"{event.schema_}:{msg.message_id}", kind=event.schema_, text=text,
+                            incident_id=event.incident_id)
+
+    @subscribe(router, bus_of, consumer("scheduling", "duty-log-notify"), NotificationStatus, settings)
+    async def log_notification(event: NotificationStatus, msg: RabbitMessage) -> None:
+        """Deliveries go into the duty log too."""
+        await svc.log_event(key=f"notify:{event.notification_id}:{event.state.value}", kind="notification",
+                            text=f"通知 {event.person_id}：{event.state.value}", incident_id=event.incident_id)

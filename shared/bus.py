@@ -1,0 +1,211 @@
+"""Bus plumbing shared by every service: the broker, publishing, parking bad input, delayed retry.
+
+Handlers stay thin: ``subscribe(router, consumer, Model)`` gives them a validated contract model; anything
+that cannot become one (not JSON, fails the contract, too large) is parked with its reason and acked,
+so it never crashes a consumer and is never lost. A handler raising ``RetryLater`` has its message parked
+for a while in the consumer's TTL retry queue; any other exception is nacked back to the quorum queue,
+whose ``x-delivery-limit`` dead-letters a poison message to parking after that many attempts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from faststream import AckPolicy, BaseMiddleware
+from faststream.rabbit import Channel, RabbitBroker, RabbitRouter
+from faststream.rabbit.annotations import RabbitMessage
+from pydantic import BaseModel, ValidationError
+
+from shared import metrics
+from shared.settings import ServiceSettings
+from shared.topology import EVENTS, PARKING_EXCHANGE, Consumer, retry_queue, work_queue
+
+log = structlog.get_logger("zhiban.bus")
+
+
+class RetryLater(Exception):  # noqa: N818 - a signal, not an error
+    """A transient failure (a peer did not answer): try this message again after the retry delay."""
+
+
+class Parked(Exception):  # noqa: N818
+    """This message can never be processed as it is: park it for a person, with a code and a reason."""
+
+    def __init__(self, code: str, reason_zh: str) -> None:
+        super().__init__(f"{code}: {reason_zh}")
+        self.code = code
+        self.reason_zh = reason_zh
+
+
+def make_broker(settings: ServiceSettings) -> RabbitBroker:
+    return RabbitBroker(
+        settings.amqp_url,
+        default_channel=Channel(publisher_confirms=True, on_return_raises=True, prefetch_count=settings.prefetch),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        graceful_timeout=10.0,
+        log_level=30,
+    )
+
+
+class Bus:
+    """Publishes contract models on the events exchange: persistent, confirmed, unroutable raises."""
+
+    def __init__(self, broker: RabbitBroker, *, service: str) -> None:
+        self.broker = broker
+        self.service = service
+
+    async def publish(
+        self, routing_key: str, message: BaseModel, *, message_id: str, headers: dict[str, Any] | None = None
+    ) -> None:
+        await self.publish_json(
+            routing_key, message.model_dump(mode="json", by_alias=True), message_id=message_id, headers=headers
+        )
+
+    async def publish_json(
+        self, routing_key: str, payload: Any, *, message_id: str, headers: dict[str, Any] | None = None
+    ) -> None:
+        await self.broker.publish(
+            payload,
+            exchange=EVENTS,
+            routing_key=routing_key,
+            persist=True,
+            mandatory=True,
+            message_id=message_id,
+            headers={"x-zhiban-from": self.service, **(headers or {})},
+            content_type="application/json",
+        )
+        metrics.PUBLISHED.labels(self.service, routing_key).inc()
+
+    async def request(self, routing_key: str, message: BaseModel, *, timeout: float) -> Any:
+        reply = await self.broker.request(
+            message.model_dump(mode="json", by_alias=True),
+            exchange=EVENTS,
+            routing_key=routing_key,
+            timeout=timeout,
+            content_type="application/json",
+        )
+        return await reply.decode()
+
+    async def park(self, msg: RabbitMessage, *, code: str, reason_zh: str, consumer: str) -> None:
+        raw = msg.raw_message
+        routing_key = getattr(raw, "routing_key", "") or ""
+        await self.broker.publish(
+            msg.body,
+            exchange=PARKING_EXCHANGE,
+            routing_key=f"parked.{self.service}.{consumer}",
+            persist=True,
+            message_id=msg.message_id,
+            headers={
+                **{k: v for k, v in (msg.headers or {}).items() if isinstance(v, str | int | float | bool)},
+                "x-zhiban-reason": code,
+                "x-zhiban-error": reason_zh,
+                "x-zhiban-service": self.service,
+                "x-zhiban-consumer": consumer,
+                "x-zhiban-routing-key": routing_key,
+                "x-zhiban-user-id": getattr(raw, "user_id", None) or "",
+            },
+        )
+        metrics.PARKED.labels(self.service, code).inc()
+        log.warning("message parked", service=self.service, code=code, reason=reason_zh, routing_key=routing_key)
+
+    async def retry_later(self, msg: RabbitMessage, c: Consumer, *, delay_ms: int) -> None:
+        await self.broker.declare_queue(retry_queue(c, delay_ms=delay_ms))
+        await self.broker.publish(
+            msg.body,
+            queue=c.retry_queue_name,
+            persist=True,
+            message_id=msg.message_id,
+            headers=dict(msg.headers or {}),
+            content_type=msg.content_type,
+            user_id=getattr(msg.raw_message, "user_id", None),
+        )
+
+
+def body_problem(body: bytes, *, max_bytes: int) -> Parked | None:
+    """What is wrong with a raw body before any contract is tried, in words a person reads."""
+    if len(body) > max_bytes:
+        return Parked("too_large", f"消息过大：{len(body)} 字节，上限 {max_bytes} 字节")
+    try:
+        json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        return Parked("not_utf8", f"消息不是UTF-8编码（第{exc.start}字节）")
+    except json.JSONDecodeError as exc:
+        return Parked("not_json", f"消息不是合法的JSON：第{exc.lineno}行第{exc.colno}列，{exc.msg}")
+    return None
+
+
+def contract_problem(exc: ValidationError) -> Parked:
+    parts = []
+    for err in exc.errors()[:10]:
+        where = ".".join(str(p) for p in err["loc"][1:] if p != "body") or "（整条消息）"
+        parts.append(f"字段 {where}：{err['msg']}")
+    return Parked("contract", "不符合消息契约：" + "；".join(parts))
+
+
+def subscribe(
+    router: RabbitRouter,
+    bus_of: Callable[[], Bus],
+    c: Consumer,
+    model: type[BaseModel],
+    settings: ServiceSettings,
+    *,
+    returns: Any = None,
+) -> Callable[[Callable[[Any, RabbitMessage], Awaitable[Any]]], Any]:
+    """Register ``fn(payload, msg)`` on the consumer's quorum queue with parking and retry around it."""
+
+    def decorate(fn: Callable[[Any, RabbitMessage], Awaitable[Any]]) -> Any:
+        async def handler(body: Any, msg: RabbitMessage) -> Any:
+            try:
+                return await fn(body, msg)
+            except RetryLater as exc:
+                log.info("retry later", consumer=c.queue_name, reason=str(exc))
+                await bus_of().retry_later(msg, c, delay_ms=settings.retry_delay_ms)
+                return None
+            except Parked as parked:
+                await bus_of().park(msg, code=parked.code, reason_zh=parked.reason_zh, consumer=c.name)
+                return None
+
+        handler.__name__ = fn.__name__
+        handler.__qualname__ = fn.__qualname__
+        handler.__doc__ = fn.__doc__
+        handler.__annotations__ = {"body": model, "msg": RabbitMessage, "return": returns}
+        return router.subscriber(
+            work_queue(c, delivery_limit=settings.delivery_limit),
+            EVENTS,
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            title=f"{c.queue_name}:consume",
+            description=fn.__doc__,
+        )(handler)
+
+    return decorate
+
+
+def guard_middleware(bus_of: Callable[[], Bus], settings: ServiceSettings) -> type[BaseMiddleware]:
+    """Router middleware: bad bodies and contract failures are parked (and acked) before a handler runs."""
+
+    class Guard(BaseMiddleware):
+        async def consume_scope(self, call_next: Any, msg: Any) -> Any:
+            problem = body_problem(msg.body, max_bytes=settings.max_message_bytes)
+            consumer = _consumer_name(msg)
+            if problem is not None:
+                await bus_of().park(msg, code=problem.code, reason_zh=problem.reason_zh, consumer=consumer)
+                return None
+            try:
+                return await call_next(msg)
+            except ValidationError as exc:
+                parked = contract_problem(exc)
+                await bus_of().park(msg, code=parked.code, reason_zh=parked.reason_zh, consumer=consumer)
+                return None
+
+    return Guard
+
+
+def _consumer_name(msg: Any) -> str:
+    return getattr(msg.raw_message, "routing_key", "") or "unknown"
+
+
+def body_digest(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()

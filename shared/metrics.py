@@ -1,0 +1,9 @@
+"""Prometheus metrics, one registry for the process (exposed at /metrics by every HTTP app)."""
+
+from prometheus_client import Counter, Histogram
+
+PUBLISHED = Counter("zhiban_published_total", "messages published", ["service", "routing_key"])
+PARKED = Counter("zhiban_parked_total", "messages parked for a person", ["service", "code"])
+HANDLED = Counter("zhiban_handled_total", "messages handled", ["service", "consumer", "outcome"])
+LATENCY = Histogram("zhiban_handle_seconds", "time spent handling a message", ["service", "consumer"])
+HTTP_REQUESTS = Counter("zhiban_http_requests_total", "HTTP requests", ["method", "status"])

@@ -1,0 +1,109 @@
+"""Transactional outbox: where a write and a publish must both happen, the event is first stored.
+
+The store has no multi-document transactions, so a service writes its state, then adds the event to
+``outbox`` under a deterministic id (a unique key: adding it twice is harmless). One relay task per
+service publishes what was added, in order, and marks it. A crash between the write and the publish
+leaves the event in the outbox; the relay (or the redelivered message, which adds the same id again)
+publishes it. Consumers are idempotent, so at-least-once is safe. Handlers never publish inline: with
+the in-process bus a publish runs the consumers at once, and a chain that comes back to the same service
+must not wait on itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from pydantic import BaseModel
+
+from shared.bus import Bus
+from shared.clock import Clock
+from shared.store import is_duplicate_key
+
+log = structlog.get_logger("zhiban.outbox")
+
+
+class Outbox:
+    def __init__(self, db: Any, *, clock: Clock, bus_of: Callable[[], Bus]) -> None:
+        self.collection = db["outbox"]
+        self.clock = clock
+        self._bus_of = bus_of
+        self._lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+
+    async def setup(self) -> None:
+        await self.collection.create_index([("published_at", 1), ("seq", 1)])
+
+    async def add(self, event_id: str, routing_key: str, message: BaseModel) -> bool:
+        """Store an event to publish; False when that event id was stored before (a redelivery)."""
+        now = self.clock.now()
+        try:
+            await self.collection.insert_one(
+                {
+                    "_id": event_id,
+                    "routing_key": routing_key,
+                    "payload": message.model_dump(mode="json", by_alias=True),
+                    "added_at": now,
+                    "seq": await self._next_seq(),
+                    "published_at": None,
+                    "attempts": 0,
+                }
+            )
+            return True
+        except Exception as exc:
+            if is_duplicate_key(exc):
+                return False
+            raise
+        finally:
+            self._wake.set()
+
+    async def _next_seq(self) -> int:
+        doc = await self.collection.database["counters"].find_one_and_update(
+            {"_id": "outbox"}, {"$inc": {"n": 1}}, upsert=True, return_document=True
+        )
+        return int(doc["n"])
+
+    async def flush(self) -> int:
+        """Publish every stored, unpublished event in the order added. Returns how many went out."""
+        sent = 0
+        async with self._lock:
+            now = self.clock.now()
+            pending = await self.collection.find({"published_at": None}).sort("seq", 1).to_list(None)
+            bus = self._bus_of()
+            for doc in pending:
+                if doc.get("retry_at") and doc["retry_at"] > now:
+                    continue
+                try:
+                    await bus.publish_json(doc["routing_key"], doc["payload"], message_id=doc["_id"])
+                except Exception as exc:
+                    attempts = doc.get("attempts", 0) + 1
+                    delay = timedelta(seconds=min(60, 0.5 * 2**attempts))
+                    await self.collection.update_one(
+                        {"_id": doc["_id"]},
+                        {"$set": {"attempts": attempts, "retry_at": now + delay, "last_error": str(exc)[:500]}},
+                    )
+                    log.warning("outbox publish failed; kept", event_id=doc["_id"], error=str(exc)[:200])
+                    continue
+                await self.collection.update_one({"_id": doc["_id"]}, {"$set": {"published_at": self.clock.now()}})
+                sent += 1
+        return sent
+
+    async def pending_count(self) -> int:
+        return int(await self.collection.count_documents({"published_at": None}))
+
+    async def relay_forever(self, *, every_s: float) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=every_s)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+            try:
+                await self.flush()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("outbox relay failed; will retry", error=str(exc)[:200])

@@ -1,0 +1,105 @@
+"""Wiring shared by every entry point: a service is a Component (bus router, HTTP router, start-up and
+background tasks); ``serve`` runs one or more of them on one broker — the real RabbitMQ, or FastStream's
+in-process broker in embedded mode — behind one FastAPI app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, FastAPI
+from faststream.rabbit import RabbitBroker, RabbitRouter, TestRabbitBroker
+
+from shared.audit import AuditLog
+from shared.auth import UserRegistry
+from shared.bus import guard_middleware
+from shared.clock import Clock
+from shared.http import create_http_app
+from shared.settings import ServiceSettings
+from shared.store import database
+from shared.topology import parking_queue
+
+log = structlog.get_logger("zhiban.runtime")
+
+
+@dataclass
+class Component:
+    name: str
+    bus_routers: list[RabbitRouter]
+    http_router: APIRouter
+    startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+def new_router(bus_of: Any, settings: ServiceSettings) -> RabbitRouter:
+    return RabbitRouter(middlewares=[guard_middleware(bus_of, settings)])
+
+
+@dataclass
+class Runtime:
+    broker: RabbitBroker
+    components: list[Component]
+    in_memory: bool
+    _test_broker: Any = None
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def start(self) -> None:
+        for component in self.components:
+            for step in component.startup:
+                await step()
+        if self.in_memory:
+            self._test_broker = TestRabbitBroker(self.broker)
+            await self._test_broker.__aenter__()
+        else:
+            await self.broker.start()
+            await self.broker.declare_queue(parking_queue())
+        for component in self.components:
+            for task in component.background:
+                self._tasks.append(asyncio.create_task(task(), name=f"{component.name}:{task.__name__}"))
+        log.info("services started", services=[c.name for c in self.components], in_memory=self.in_memory)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        if self._test_broker is not None:
+            await self._test_broker.__aexit__(None, None, None)
+            self._test_broker = None
+        else:
+            await self.broker.stop()
+
+
+def build_runtime(broker: RabbitBroker, components: list[Component], *, in_memory: bool) -> Runtime:
+    for component in components:
+        for router in component.bus_routers:
+            broker.include_router(router)
+    return Runtime(broker=broker, components=components, in_memory=in_memory)
+
+
+def build_http_app(
+    runtime: Runtime, *, title: str, users: UserRegistry, settings: ServiceSettings, clock: Clock
+) -> FastAPI:
+    audit = AuditLog(database(settings.store_url, "audit"), clock=clock)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await audit.setup()
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = create_http_app(title=title, routers=[c.http_router for c in runtime.components], lifespan=lifespan)
+    app.state.users = users
+    app.state.audit = audit
+    app.state.runtime = runtime
+    return app
