@@ -122,3 +122,11 @@ def test_initial_rotation_orders(people) -> None:
     state = initial_rotation(people)
     assert state.section_order == ["sec0", "sec1", "sec2", "sec3", "sec4"]
     assert state.next_home_leader == 3
+
+
+def test_tight_staff_still_never_puts_a_day_right_after_a_night(cal) -> None:
+    draft = generate_roster(date(2026, 3, 1), date(2026, 3, 31), office(officers=3), RosterConfig(), cal)
+    nights = {(s.date, pid) for s in draft.shifts if s.is_night for pid in s.officers}
+    days = [(s.date, pid) for s in draft.shifts if not s.is_night for pid in s.officers]
+    assert all((d.fromordinal(d.toordinal() - 1), pid) not in nights for d, pid in days)
+    assert draft.warnings == [] and fairness_report(draft)["spread"]["shifts"] <= 1
