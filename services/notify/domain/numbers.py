@@ -122,7 +122,7 @@ def validate_fax(raw: str) -> str:
     normalised = validate_phone(raw)
     if ";ext=" in normalised:
         raise InvalidContact(f"传真号码“{raw}”不能带分机号，请填写传真机的直线号码")
-    if normalised.startswith("+861"):
+    if normalised.startswith("+86") and _MOBILE.match(normalised[3:]):
         raise InvalidContact(f"传真号码“{raw}”是手机号码，手机无法接收传真")
     return normalised
 
