@@ -40,13 +40,19 @@ def is_good_code(code: str) -> bool:
 
 
 def new_ack_code(taken: Collection[str], *, randbelow: Callable[[int], int] = secrets.randbelow) -> str:
-    """A fresh code not in ``taken`` (the recipient's open codes). ``randbelow`` is injectable for tests."""
-    if len(taken) > 8000:  # ~8,900 good codes; the recipient has far too many open alerts
-        raise AckError("该接收人未确认的通知过多，无法分配确认码")
-    while True:
+    """A fresh code not in ``taken`` (the recipient's open codes). ``randbelow`` is injectable for tests.
+
+    Random draws first (codes must not be guessable from each other); if the space is nearly full,
+    the first free code in order; if none is free, an error rather than an endless loop.
+    """
+    for _ in range(200):
         code = str(1000 + randbelow(9000))
         if is_good_code(code) and code not in taken:
             return code
+    for number in range(1000, 10000):
+        if is_good_code(code := str(number)) and code not in taken:
+            return code
+    raise AckError("该接收人未确认的通知过多，已无可用确认码")
 
 
 @dataclass(frozen=True)

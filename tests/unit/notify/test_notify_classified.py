@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given, settings
@@ -14,7 +14,7 @@ from services.notify.domain.classified import (
 from shared.contracts.events import NotifyChannel, SendNotification
 from shared.contracts.report import Classification
 
-NOW = datetime(2026, 11, 28, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 
 cjk = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF)
 any_text = st.text(st.one_of(cjk, st.characters(codec="utf-8")), max_size=300)
