@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -51,10 +52,12 @@ class InvalidRegisterNumber(ValueError):
 
 
 def is_classified(message: OutboundMessage) -> bool:
-    if message.classification is Classification.classified:
+    # ``==`` not ``is``: a caller passing the raw string "classified" must not slip through.
+    if message.classification == Classification.classified:
         return True
-    text = f"{message.subject}\n{message.body}"
-    return any(marking in text for marking in _MARKINGS)
+    # NFKC and no whitespace, so "机密 ★" or a full-width bracket still counts as a marking.
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", f"{message.subject}{message.body}"))
+    return any(unicodedata.normalize("NFKC", marking) in text for marking in _MARKINGS)
 
 
 def reference_for(message: OutboundMessage, register_number: str | None = None) -> str:

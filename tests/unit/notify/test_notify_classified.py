@@ -98,3 +98,20 @@ def test_register_number_must_be_a_code_not_text():
     with pytest.raises(InvalidRegisterNumber):
         reference_for(msg, "某部队调动")
     assert reference_for(msg).startswith("JY-") and reference_for(msg) == reference_for(message(body="另一正文"))
+
+
+@pytest.mark.parametrize("body", ["机密 ★ 1年 某某文件", "【密件】某某文件", "绝密★长期"])
+def test_markings_survive_spacing_and_width(body):
+    out = render_for_channel(message(classification=Classification.plain, body=body), NotifyChannel.email)
+    assert out.classified
+
+
+def test_raw_string_classification_is_still_classified():
+    class Loose:
+        notification_id = "n-9"
+        classification = "classified"
+        subject = "某事"
+        body = "不能外传的内容"
+
+    out = render_for_channel(Loose(), NotifyChannel.sms)  # type: ignore[arg-type]
+    assert out.classified and "外传" not in out.body
