@@ -93,7 +93,7 @@ def submit(notice: Notice) -> Notice:
     return replace(notice, approval=Approval.submitted, rejection_reason="")
 
 
-def _decide(notice: Notice, approver_id: str, approver_roles: frozenset[str]) -> None:
+def _check_can_decide(notice: Notice, approver_roles: frozenset[str]) -> None:
     if notice.approval is not Approval.submitted:
         raise NoticeError("只有已提交审核的通知才能审批")
     if OFFICE_LEADER_ROLE not in approver_roles:
@@ -101,12 +101,12 @@ def _decide(notice: Notice, approver_id: str, approver_roles: frozenset[str]) ->
 
 
 def approve(notice: Notice, *, approver_id: str, approver_roles: frozenset[str], at: datetime) -> Notice:
-    _decide(notice, approver_id, approver_roles)
+    _check_can_decide(notice, approver_roles)
     return replace(notice, approval=Approval.approved, approved_by=approver_id, decided_at=at)
 
 
 def reject(notice: Notice, *, approver_id: str, approver_roles: frozenset[str], at: datetime, reason: str) -> Notice:
-    _decide(notice, approver_id, approver_roles)
+    _check_can_decide(notice, approver_roles)
     if not reason.strip():
         raise NoticeError("退回通知须说明理由")
     return replace(notice, approval=Approval.rejected, approved_by=approver_id, decided_at=at, rejection_reason=reason)

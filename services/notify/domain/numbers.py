@@ -140,10 +140,10 @@ def validate_email(raw: str) -> str:
 
 
 def validate_sip(raw: str) -> str:
-    value = raw.strip()
-    if not value.lower().startswith(("sip:", "sips:")):
+    scheme, colon, rest = raw.strip().partition(":")
+    if not colon or scheme.lower() not in ("sip", "sips"):
         raise InvalidContact(f"SIP地址“{raw}”应以sip:开头")
-    match = _SIP.match(value[:4].lower() + value[4:] if value[3] == ":" else value[:5].lower() + value[5:])
+    match = _SIP.match(f"{scheme.lower()}:{rest}")
     if not match:
         raise InvalidContact(f"SIP地址“{raw}”格式不正确，应为sip:用户@主机")
     scheme, user, host, port = match.groups()
