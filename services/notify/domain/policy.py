@@ -86,8 +86,8 @@ def breaker_allows(breaker: CircuitBreaker, *, now: datetime) -> tuple[bool, Cir
     if breaker.state is BreakerState.closed:
         return True, breaker
     if breaker.state is BreakerState.open:
-        assert breaker.opened_at is not None
-        if now - breaker.opened_at >= breaker.cooldown:
+        # An open breaker without a time (hand-built state) is treated as cooled down, not stuck open.
+        if breaker.opened_at is None or now - breaker.opened_at >= breaker.cooldown:
             return True, replace(breaker, state=BreakerState.half_open, trial_in_flight=True)
         return False, breaker
     if not breaker.trial_in_flight:
