@@ -50,6 +50,8 @@ DEFAULT_CATEGORY_SYNONYMS: dict[str, Category] = {
     "刑事": Category.social_security,
     "社会安全": Category.social_security,
     "洪水": Category.natural_disaster,
+    "泄洪": Category.natural_disaster,
+    "洩洪": Category.natural_disaster,
     "洪涝": Category.natural_disaster,
     "内涝": Category.natural_disaster,
     "台风": Category.natural_disaster,
