@@ -118,6 +118,21 @@ class AreaTable:
         return AreaRelation.unrelated
 
 
+    def descendants(self, code: str) -> list[str]:
+        return [c for c in self.names if c != code and self.contains(code, c)]
+
+    def mentioned_in(self, text: str, within: str) -> set[str]:
+        """Divisions inside ``within`` whose name appears in ``text`` ("武鸣区" or just "武鸣").
+
+        Used when a report gives only the city code but names the county in its words."""
+        found: set[str] = set()
+        for code in self.descendants(within):
+            name = self.names[code]
+            short = name[:-1] if len(name) >= 3 else name  # 武鸣区 → 武鸣; two-character names stay whole
+            if name in text or short in text:
+                found.add(code)
+        return found
+
     def _has_children(self, code: str) -> bool:
         return code in _parent_codes(self)
 

@@ -12,6 +12,7 @@ threshold. Every number is in MatchConfig with its documented default.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,6 +24,8 @@ from .areas import AreaRelation, AreaTable
 from .textsim import char_similarity, similarity, tokens
 
 C = Category
+# A leading town or sub-district ("黎塘镇", "大沙田街道") says where, but not which site.
+_TOWN = re.compile(r"^[\u4e00-\u9fff]{1,6}?(镇|乡|街道)")
 # Pairs of categories that one real event is often filed under by different units, with a strength.
 DEFAULT_CATEGORY_COMPAT: dict[frozenset[Category], float] = {
     frozenset({C.production_safety, C.fire}): 0.9,  # 爆炸起火
@@ -57,6 +60,9 @@ class MatchConfig:
     area_nested_score: float = 0.8  # a city-level report against a county-level one
     area_missing_score: float = 0.5  # one report gives no area code
     sibling_min_text: float = 0.8  # different counties: only with near-identical place and text
+    place_conflict_below: float = 0.5  # two specific place texts this unlike: different events
+    place_contained_min: float = 0.9  # a place text found (nearly) verbatim in the other report's words
+    place_specific_chars: int = 4  # a place text is "specific" with this many characters beyond area names
     other_category_score: float = 0.5  # "other" is compatible with anything, weakly
     category_compat: dict[frozenset[Category], float] = field(default_factory=lambda: dict(DEFAULT_CATEGORY_COMPAT))
 
@@ -126,9 +132,12 @@ def score(a: ReportV1, b: ReportV1, areas: AreaTable, cfg: MatchConfig | None = 
     features["category"] = category_score(a.category, b.category, cfg)
     if features["category"] == 0.0:
         return MatchScore(0.0, features, f"事件类别不相容（{a.category.value}/{b.category.value}）")
-    # area gate
-    if a.area_code and b.area_code:
-        relation = areas.relation(a.area_code, b.area_code)
+    # area gate (a city-level code is narrowed to the one county the report's words name, if any)
+    code_a, code_b = _effective_area(a, areas), _effective_area(b, areas)
+    if code_a != a.area_code or code_b != b.area_code:
+        features["area_inferred"] = f"{code_a}/{code_b}"
+    if code_a and code_b:
+        relation = areas.relation(code_a, code_b)
         features["area_relation"] = relation.value
         area = {AreaRelation.same: 1.0, AreaRelation.nested: cfg.area_nested_score}.get(relation, 0.0)
         if relation in (AreaRelation.same_province, AreaRelation.unrelated):
@@ -139,9 +148,15 @@ def score(a: ReportV1, b: ReportV1, areas: AreaTable, cfg: MatchConfig | None = 
     # texts
     drop = _area_words(a, areas) | _area_words(b, areas)
     place_a, place_b = (a.place or "").strip(), (b.place or "").strip()
+    full_a, full_b = f"{place_a} {a.title} {a.text}", f"{place_b} {b.title} {b.text}"
     if place_a and place_b:
+        bare_a, bare_b = _strip(place_a, drop), _strip(place_b, drop)
         features["place"] = round(max(similarity(tokens(place_a, drop), tokens(place_b, drop)),
-                                      char_similarity(_strip(place_a, drop), _strip(place_b, drop))), 3)
+                                      char_similarity(bare_a, bare_b),
+                                      _contained(bare_a, full_b, cfg), _contained(bare_b, full_a, cfg)), 3)
+        specific = min(len(_TOWN.sub("", bare_a)), len(_TOWN.sub("", bare_b))) >= cfg.place_specific_chars
+        if specific and float(features["place"]) < cfg.place_conflict_below:
+            return MatchScore(0.0, features, f"事发地点不同（{place_a[:30]} / {place_b[:30]}）")
     else:
         features["place"] = 0.5
     features["text"] = round(similarity(tokens(f"{a.title} {a.text}", drop), tokens(f"{b.title} {b.text}", drop)), 3)
@@ -152,6 +167,23 @@ def score(a: ReportV1, b: ReportV1, areas: AreaTable, cfg: MatchConfig | None = 
              + cfg.weight_text * float(features["text"]))
     weights = cfg.weight_area + cfg.weight_time + cfg.weight_category + cfg.weight_place + cfg.weight_text
     return MatchScore(round(total / weights, 4), features)
+
+
+def _effective_area(report: ReportV1, areas: AreaTable) -> str | None:
+    code = report.area_code
+    if code is None or not areas.descendants(code):
+        return code
+    named = areas.mentioned_in(f"{report.place or ''} {report.title} {report.text}", code)
+    counties = {c for c in named if not areas.descendants(c)}
+    return counties.pop() if len(counties) == 1 else code
+
+
+def _contained(place: str, other_text: str, cfg: MatchConfig) -> float:
+    """A short place ("城厢镇") that the other report names in its own words is the same place."""
+    if len(place) < 2:
+        return 0.0
+    found = char_similarity(place, other_text)
+    return found if found >= cfg.place_contained_min else 0.0
 
 
 def _strip(text: str, drop: Iterable[str]) -> str:
