@@ -173,8 +173,12 @@ def _map_info(
     for name in ("onset", "effective"):
         value = q.text(info, name)
         if value:
-            _check_time(value, name)
-            report["occurred_at"] = value
+            # An observed event (earthquake) has its onset before the alert was sent: that is the event time.
+            # A forecast warning's onset lies ahead; then the event the duty office records is the warning
+            # itself, at ``sent``, and the expected onset is kept in ``cap.onset`` and in the text.
+            meta[name] = value
+            if _check_time(value, name) <= _check_time(meta["sent"], "sent"):
+                report["occurred_at"] = value
             break
     if q.text(info, "senderName"):
         report["source"]["unit"] = (q.text(info, "senderName") or "")[:100]
@@ -184,6 +188,8 @@ def _map_info(
     report["title"] = (q.text(info, "headline") or event or report["title"])[:200]
     facts = f"【预警】事件：{event}；严重程度：{SEVERITY_ZH.get(severity or '', severity or '未注明')}；" \
             f"紧急程度：{URGENCY_ZH.get(urgency or '', urgency or '未注明')}"
+    if meta.get("onset") and report["occurred_at"] != meta["onset"]:
+        facts += f"；预计开始时间：{meta['onset']}"
     body = [facts, q.text(info, "description") or "", q.text(info, "instruction") or ""]
     report["text"] = "\n".join(part for part in body if part)[:20000]
     report["category"] = _category(event, meta["category"])
