@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from services.intake.domain.areas import AreaTable  # noqa: E402
-from services.intake.domain.matching import IncidentView, MatchConfig, choose_primary, decide  # noqa: E402
+from services.intake.domain.matching import IncidentView, MatchConfig, choose_primary, decide, score  # noqa: E402
 from services.intake.domain.normalise import parse_report  # noqa: E402
 from shared.contracts import ReportV1  # noqa: E402
 
@@ -73,7 +73,17 @@ def evaluate(rows: list[tuple[ReportV1, str, bool]], cfg: MatchConfig, areas: Ar
         members.setdefault(assigned[report.key], []).append(report)
     true_primaries = [r for r, _, is_primary in rows if is_primary]
     correct = sum(choose_primary(members[assigned[p.key]]).key == p.key for p in true_primaries)
+    # Margins, to judge how far the corpus result would survive other wording: the weakest best link of a
+    # report to an earlier report of its own event, and the strongest score between different events.
+    weakest_link, strongest_cross = 1.0, 0.0
+    for i, (report, event, _) in enumerate(rows):
+        same = [score(report, other, areas, cfg).score for other, e, _ in rows[:i] if e == event]
+        if same and not report.follow_up_of:
+            weakest_link = min(weakest_link, max(same))
+        cross = [score(report, other, areas, cfg).score for other, e, _ in rows[:i] if e != event]
+        strongest_cross = max([strongest_cross, *cross])
     return {
+        "weakest_same_event_link": round(weakest_link, 3), "strongest_cross_event_score": round(strongest_cross, 3),
         "reports": len(rows), "events": len({e for _, e, _ in rows}), "incidents": len(members),
         "precision": precision, "recall": recall, "f1": f1, "primary_accuracy": correct / len(true_primaries),
     }
@@ -94,7 +104,8 @@ def main() -> None:
               f"{result['precision']:.3f} | {result['recall']:.3f} | {result['f1']:.3f} | {result['primary_accuracy']:.1%} |")
         print(f"\nDefaults: threshold {cfg.threshold}, time window {cfg.time_window}, "
               f"weights area/time/category/place/text = {cfg.weight_area}/{cfg.weight_time}/"
-              f"{cfg.weight_category}/{cfg.weight_place}/{cfg.weight_text}.")
+              f"{cfg.weight_category}/{cfg.weight_place}/{cfg.weight_text}. Weakest same-event link "
+              f"{result['weakest_same_event_link']}, strongest cross-event score {result['strongest_cross_event_score']}.")
     else:
         print(json.dumps(result, ensure_ascii=False, indent=2))
 
