@@ -124,8 +124,8 @@ class CallbackServer:
     def queries(self) -> list[str]:
         return [urlsplit(t).query for t in self.targets]
 
-    async def wait_for(self, predicate, *, timeout: float) -> list[str]:  # type: ignore[no-untyped-def]
-        deadline = asyncio.get_running_loop().time() + timeout
+    async def wait_for(self, predicate, *, within: float) -> list[str]:  # type: ignore[no-untyped-def]
+        deadline = asyncio.get_running_loop().time() + within
         while not predicate(self.queries()):
             remaining = deadline - asyncio.get_running_loop().time()
             if remaining <= 0:

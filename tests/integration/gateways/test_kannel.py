@@ -11,6 +11,7 @@ from services.notify.gateways.kannel import KannelConfig, KannelSmsGateway, pars
 
 from .harness import CallbackServer, require, wait_until
 from .kannel_env import BEARERBOX, FAKESMSC, SENDSMS_PASSWORD, SENDSMS_USER, SMSBOX, start_kannel
+from .smsc_env import require_smsc_simulator, start_smsc
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -47,7 +48,7 @@ async def test_chinese_sms_reaches_fake_smsc_and_receipts_arrive(daemons) -> Non
         assert "<12345 +8613800138000 ucs-2 " in line
         assert _ucs2_text(line) == CHINESE
 
-        queries = await callback.wait_for(lambda qs: any("type=1" in q for q in qs), timeout=10)
+        queries = await callback.wait_for(lambda qs: any("type=1" in q for q in qs), within=10)
     events = [parse_dlr(q) for q in queries]
     assert {e.notification_id for e in events} == {"ntf/2026-001"}
     assert DeliveryOutcome.delivered in {e.outcome for e in events}
@@ -90,3 +91,23 @@ async def test_kannel_down_is_transient(daemons) -> None:  # type: ignore[no-unt
         await gateway.aclose()
     assert not result.accepted
     assert result.transient_error
+
+
+async def test_kannel_over_a_real_smpp_link_gets_smsc_receipt(daemons) -> None:  # type: ignore[no-untyped-def]
+    require(BEARERBOX, SMSBOX)
+    require_smsc_simulator()
+    smsc = start_smsc(daemons, system_id="kannel", password="kpass")  # the credentials in kannel.conf
+    run = start_kannel(daemons, link="smpp", smsc_port=smsc.port)
+    async with CallbackServer() as callback:
+        gateway = _gateway(run, callback)
+        result = await gateway.send(OutboundMessage("ntf-via-smpp", "+8613800138000", CHINESE))
+        await gateway.aclose()
+        assert result.accepted, result.detail
+        queries = await callback.wait_for(lambda qs: any("type=1" in q for q in qs), within=15)
+    [submit] = smsc.events("submit_sm")
+    assert submit["text"] == CHINESE
+    delivered = [e for e in map(parse_dlr, queries) if e.outcome is DeliveryOutcome.delivered]
+    assert len(delivered) == 1
+    assert delivered[0].notification_id == "ntf-via-smpp"
+    assert delivered[0].gateway_message_id == submit["message_id"]  # %F joins the receipt to the submit_sm
+    assert delivered[0].raw["status"].startswith(f"id:{submit['message_id']} ")
