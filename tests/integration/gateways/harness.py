@@ -150,3 +150,19 @@ class CallbackServer:
             await writer.drain()
         finally:
             writer.close()
+
+
+def make_pdf(line: str) -> bytes:
+    """A one-page PDF (reportlab) for fax tests."""
+    import io
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    page = canvas.Canvas(buf, pagesize=A4)
+    page.setFont("Helvetica-Bold", 28)
+    page.drawString(72, 760, line)
+    page.showPage()
+    page.save()
+    return buf.getvalue()
