@@ -132,7 +132,7 @@ async def send_with_retry(
     try:
         async for attempt in AsyncRetrying(
             stop=stop_after_attempt(attempts),
-            wait=wait_exponential_jitter(initial=initial_wait, max=max_wait),
+            wait=wait_exponential_jitter(multiplier=initial_wait, max=max_wait),
             retry=retry_if_exception(is_transient),
             reraise=True,
         ):

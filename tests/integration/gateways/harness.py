@@ -166,3 +166,9 @@ def make_pdf(line: str) -> bytes:
     page.showPage()
     page.save()
     return buf.getvalue()
+
+
+def wait_for_udp_port(port: int, *, timeout: float = 5.0) -> None:
+    """Waits until something binds 127.0.0.1:<port>/udp (Linux /proc/net/udp; SIPp has no TCP port)."""
+    needle = f"0100007F:{port:04X}"
+    wait_until(lambda: needle in Path("/proc/net/udp").read_text(), timeout=timeout, what=f"udp port {port}")
