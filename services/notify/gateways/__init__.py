@@ -1,1 +1,5 @@
-"""Gateway adapters behind one protocol; the workflow never imports a vendor SDK."""
+"""Notify's gateway adapters: one protocol (``base.Gateway``), one module per gateway software.
+
+Adapters do I/O; they never decide *whether* to send (that is notify's domain). Each returns a
+``SendResult`` and classifies failures as transient (retry, fail over) or permanent (do not retry).
+"""

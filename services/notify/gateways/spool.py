@@ -1,48 +1,79 @@
-"""The file-spool gateway: each message becomes one file in a directory. A real adapter — drills and the
-embedded mode use it — not a test double. The file name is the notification id, and the file is written
-atomically (temp file + rename), so sending the same notification twice leaves exactly one file."""
+"""File-spool gateway: each message becomes one JSON file, for drills and embedded mode."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
-import re
 import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
-from services.notify.gateways.base import GatewayError, OutboundMessage, SendResult
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]")
+from services.notify.gateways.base import GatewayError, OutboundMessage, SendResult, id_to_token
 
 
-def spool_name(notification_id: str) -> str:
-    return _UNSAFE.sub("_", notification_id) + ".json"
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class SpoolGateway:
-    channel = "spool"
+    """Writes ``<spool_dir>/<notification id>.json`` atomically (temp file, then link into place).
 
-    def __init__(self, directory: Path, *, name: str = "spool") -> None:
-        self.directory = directory
+    The file name is the notification id, and the final step is ``os.link`` which refuses to
+    overwrite: a second send of the same id leaves the first file and reports a duplicate.
+    """
+
+    def __init__(
+        self, spool_dir: Path, *, name: str = "spool", channel: str = "spool", clock: Callable[[], datetime] = _utc_now
+    ) -> None:
+        self.spool_dir = Path(spool_dir)
         self.name = name
+        self.channel = channel
+        self._clock = clock
+
+    def path_for(self, notification_id: str) -> Path:
+        return self.spool_dir / f"{id_to_token(notification_id)}.json"
 
     async def send(self, msg: OutboundMessage) -> SendResult:
-        return await asyncio.to_thread(self._write, msg)
-
-    def _write(self, msg: OutboundMessage) -> SendResult:
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            target = self.directory / spool_name(msg.notification_id)
-            if target.exists():
-                return SendResult(accepted=True, gateway_message_id=target.name, delivered=True, detail="已存在")
-            payload = {"notification_id": msg.notification_id, "to": msg.to, "subject": msg.subject, "text": msg.text}
-            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
+            created = await asyncio.to_thread(self._write, msg)
+        except GatewayError as exc:
+            return exc.as_result(self.name)
+        detail = "已写入投递目录" if created else "重复发送：该通知已在投递目录中，未再写入"
+        return SendResult(accepted=True, gateway=self.name, gateway_message_id=self.path_for(msg.notification_id).name,
+                          detail=detail)
+
+    def _write(self, msg: OutboundMessage) -> bool:
+        record = {
+            "notification_id": msg.notification_id,
+            "to": msg.to,
+            "subject": msg.subject,
+            "text": msg.text,
+            "channel": self.channel,
+            "spooled_at": self._clock().isoformat(),
+            "document_pdf_base64": base64.b64encode(msg.document_pdf).decode("ascii") if msg.document_pdf else None,
+        }
+        final = self.path_for(msg.notification_id)
+        try:
+            self.spool_dir.mkdir(parents=True, exist_ok=True)
+            if final.exists():
+                return False
+            fd, tmp_name = tempfile.mkstemp(dir=self.spool_dir, prefix=".tmp-", suffix=".json")
+        except OSError as exc:
+            raise GatewayError(f"投递目录不可写：{exc}", transient=True) from exc
+        try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(payload, fh, ensure_ascii=False, indent=1)
+                json.dump(record, fh, ensure_ascii=False, indent=2)
                 fh.flush()
                 os.fsync(fh.fileno())
-            os.replace(tmp, target)
+            try:
+                os.link(tmp_name, final)  # atomic and never replaces: concurrent duplicates lose here
+            except FileExistsError:
+                return False
+            return True
         except OSError as exc:
-            raise GatewayError(f"写入投递目录失败：{exc}", transient=True) from exc
-        return SendResult(accepted=True, gateway_message_id=target.name, delivered=True)
+            raise GatewayError(f"写入投递文件失败：{exc}", transient=True) from exc
+        finally:
+            os.unlink(tmp_name)
