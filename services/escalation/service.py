@@ -140,7 +140,7 @@ class EscalationService:
                 unit=doc["unit"],
                 purpose=purpose,
             )
-            notification_id = f"{incident_id}:initial:{person}"
+            notification_id = f"{incident_id}_initial_{person}"
             command = SendNotification(
                 notification_id=notification_id,
                 person_id=person,

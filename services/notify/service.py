@@ -107,9 +107,11 @@ class NotifyService:
         subject, text = outbound_text(cmd)
         await self._move(cmd, DeliveryState.sending, gateway=gateway.name, channel=channel)
         try:
-            result = await gateway.send(
-                OutboundMessage(notification_id=cmd.notification_id, to=address, text=text, subject=subject)
-            )
+            result = (
+                await gateway.send(
+                    OutboundMessage(notification_id=cmd.notification_id, to=address, text=text, subject=subject)
+                )
+            ).raise_for_failure()
         except GatewayError as exc:
             state = DeliveryState.failed_temporary if exc.transient else DeliveryState.failed_permanent
             await self._move(cmd, state, gateway=gateway.name, channel=channel, detail=exc.detail)
@@ -118,7 +120,7 @@ class NotifyService:
             return state.value
         await self._move(cmd, DeliveryState.sent, gateway=gateway.name, channel=channel,
                          detail=f"发往 {mask_contact(address)}", extra={"gateway_message_id": result.gateway_message_id})
-        if result.delivered:
+        if gateway.channel == "spool":  # the spool directory is itself the destination
             await self._move(cmd, DeliveryState.delivered, gateway=gateway.name, channel=channel)
             return DeliveryState.delivered.value
         return DeliveryState.sent.value
