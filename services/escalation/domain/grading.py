@@ -77,7 +77,7 @@ class Clause:
 
     def describe(self, facts: Facts) -> str:
         if self.fact in BOOL_FACTS:
-            return f"{FACT_NAMES[self.fact]}：{'是' if facts.value(self.fact) == self.value else '否'}"
+            return f"{FACT_NAMES[self.fact]}：{'是' if facts.value(self.fact) else '否'}"
         return f"{FACT_NAMES.get(self.fact, self.fact)} {_fmt(facts.value(self.fact))} {OP_TEXT[self.op]} {_fmt(self.value)}"
 
 
