@@ -117,6 +117,7 @@ class FollowUpRule(_Strict):
 
 class FollowUps(_Strict):
     horizon_days: int = Field(default=7, gt=0, le=60)
+    min_gap_minutes: int = Field(default=60, ge=0)  # no follow-up due sooner than this after the first report
     by_level: dict[LevelKey, FollowUpRule]
 
 
