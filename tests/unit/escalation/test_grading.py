@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from services.escalation.domain.grading import Facts, grade, higher_of
+from services.escalation.domain.grading import LEVEL_ORDER, Facts, grade, higher_of
 from services.escalation.domain.rules import Rules
 
 # (category, facts, expected level) — hand-written from NORMS.md §2, not derived from the YAML
@@ -109,3 +111,19 @@ def test_higher_of() -> None:
     assert higher_of("III", "II") == "II"
     assert higher_of(None, "IV") == "IV"
     assert higher_of("I", "IV") == "I"
+
+
+COUNTS = st.one_of(st.none(), st.integers(min_value=0, max_value=20000))
+
+
+@given(deaths=COUNTS, missing=COUNTS, ill=COUNTS, extra=st.integers(min_value=1, max_value=500),
+       category=st.sampled_from(["production_safety", "environment", "earthquake", "geological", "food_poisoning",
+                                 "mass_incident"]))
+def test_more_casualties_never_lower_the_level(
+    rules: Rules, deaths: int | None, missing: int | None, ill: int | None, extra: int, category: str,
+) -> None:
+    table = rules.table_for(category)
+    before = grade(Facts(deaths=deaths, missing=missing, ill=ill), table).level
+    after = grade(Facts(deaths=(deaths or 0) + extra, missing=missing, ill=ill), table).level
+    assert before is not None and after is not None
+    assert LEVEL_ORDER[after] <= LEVEL_ORDER[before]
