@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 LevelKey = Literal["I", "II", "III", "IV"]
 ClockStart = Literal["occurred", "received"]
-ChannelName = Literal["phone", "sms", "fax", "email", "voice"]
+ChannelName = Literal["phone", "sms", "fax", "email"]  # NotifyChannel values notify can execute
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
