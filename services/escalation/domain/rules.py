@@ -1,42 +1,89 @@
-"""The rules file as data: validated at start-up with precise errors (pydantic)."""
+"""The rules file as data: validated at start-up (and on every admin reload) with precise errors."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from typing import Any
 
-from services.escalation.domain.grading import GradingTable
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from services.escalation.domain.grading import Clause, Condition, GradingTable
+from services.escalation.domain.rules_schema import (
+    CategoryRule,
+    FinalReport,
+    FollowUps,
+    LevelKey,
+    Limit,
+    Reminders,
+    ReviewRules,
+    Routing,
+    SensitiveRules,
+    Supervision,
+)
+
+__all__ = ["CategoryRule", "Rules", "RulesError", "load_rules"]
+
+REPORT_KINDS = ("phone", "written", "upward")
+_ZH_ERRORS = {
+    "missing": "缺少必填字段",
+    "extra_forbidden": "不允许的字段（可能拼写错误）",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "float_parsing": "应为数字",
+    "float_type": "应为数字",
+    "greater_than": "数值过小",
+    "greater_than_equal": "数值过小",
+    "less_than_equal": "数值过大",
+    "literal_error": "取值不在允许范围内",
+    "string_pattern_mismatch": "格式不正确",
+    "string_too_short": "不能为空",
+    "too_short": "条目过少",
+    "date_from_datetime_parsing": "应为日期（YYYY-MM-DD）",
+    "date_parsing": "应为日期（YYYY-MM-DD）",
+    "date_type": "应为日期（YYYY-MM-DD）",
+    "dict_type": "应为映射（键: 值）",
+    "list_type": "应为列表",
+    "string_type": "应为文字",
+    "model_type": "应为映射（键: 值）",
+}
 
 
-class CategoryRule(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RulesError(ValueError):
+    """An unusable rules file. ``problems`` lists (path, 中文说明, English detail), one per bad field."""
 
-    same_as: str | None = None
-    criteria: dict[str, dict[str, float]] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _levels_descend(self) -> CategoryRule:
-        for name, thresholds in self.criteria.items():
-            unknown = set(thresholds) - {"I", "II", "III"}
-            if unknown:
-                raise ValueError(f"criterion {name!r}: unknown level(s) {sorted(unknown)}; use I, II, III")
-            ordered = [thresholds[lv] for lv in ("I", "II", "III") if lv in thresholds]
-            if ordered != sorted(ordered, reverse=True):
-                raise ValueError(f"criterion {name!r}: thresholds must not rise from I to III: {thresholds}")
-        return self
+    def __init__(self, problems: list[tuple[str, str, str]]):
+        self.problems = problems
+        lines = [f"{path}: {zh} / {en}" for path, zh, en in problems]
+        super().__init__("规则文件无效 / invalid rules file:\n" + "\n".join(lines))
 
 
 class Rules(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="forbid")
 
     version: str = Field(min_length=1)
+    notify_leader_from_level: LevelKey = "III"
     grading: dict[str, CategoryRule]
-    notify_leader_from_level: str = "III"
+    sensitive: SensitiveRules = Field(default_factory=SensitiveRules)
+    report_limits: dict[LevelKey, dict[str, Limit]] = Field(default_factory=dict)
+    unit_report_limit_minutes: dict[LevelKey, int] = Field(default_factory=dict)
+    follow_ups: FollowUps | None = None
+    final_report: FinalReport | None = None
+    reminders: Reminders = Field(default_factory=Reminders)
+    review: ReviewRules | None = None
+    routing: Routing | None = None
+    supervision: Supervision = Field(default_factory=Supervision)
 
     @model_validator(mode="after")
-    def _same_as_resolves(self) -> Rules:
+    def _cross_references(self) -> Rules:
         for name, rule in self.grading.items():
             if rule.same_as and rule.same_as not in self.grading:
-                raise ValueError(f"grading.{name}.same_as names unknown category {rule.same_as!r}")
+                raise ValueError(f"grading.{name}.same_as 引用了未定义的类别 {rule.same_as!r} / "
+                                 f"grading.{name}.same_as names unknown category {rule.same_as!r}")
+        for level, kinds in self.report_limits.items():
+            unknown = set(kinds) - set(REPORT_KINDS)
+            if unknown:
+                raise ValueError(f"report_limits.{level} 含未知报告类型 {sorted(unknown)}，只能用 {list(REPORT_KINDS)} / "
+                                 f"unknown report kind(s) {sorted(unknown)}")
         return self
 
     def table_for(self, category: str) -> GradingTable | None:
@@ -45,4 +92,39 @@ class Rules(BaseModel):
         while rule is not None and rule.same_as and rule.same_as not in seen:
             seen.add(rule.same_as)
             rule = self.grading.get(rule.same_as)
-        return GradingTable(criteria=rule.criteria) if rule and rule.criteria else None
+        if rule is None or not (rule.criteria or rule.conditions):
+            return None
+        conditions = tuple(
+            Condition(level=c.level, clauses=tuple(Clause(k.fact, k.op, k.value) for k in c.all), note=c.note)
+            for c in rule.conditions
+        )
+        return GradingTable(criteria=rule.criteria, conditions=conditions)
+
+
+def load_rules(text: str) -> Rules:
+    """Parse and validate a rules file; raise RulesError naming every bad field (path, 中文, English)."""
+    try:
+        data: Any = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"第{mark.line + 1}行第{mark.column + 1}列" if mark else "未知位置"
+        raise RulesError([("(yaml)", f"YAML 语法错误，{where}", str(exc))]) from exc
+    if not isinstance(data, dict):
+        raise RulesError([("(root)", "规则文件顶层应为映射（键: 值）", "top level must be a mapping")])
+    try:
+        return Rules.model_validate(data)
+    except ValidationError as exc:
+        raise RulesError([_describe(err) for err in exc.errors()]) from exc
+
+
+def _describe(err: Any) -> tuple[str, str, str]:
+    path = ".".join(str(p) for p in err["loc"]) or "(root)"
+    kind = err["type"]
+    if kind == "value_error":  # our own validators already speak both languages
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        zh, _, en = msg.partition(" / ")
+        return path, zh, en or msg
+    zh = _ZH_ERRORS.get(kind, "取值无效")
+    if "input" in err and kind not in ("missing",):
+        zh += f"（收到 {err['input']!r}）"
+    return path, zh, str(err["msg"])
