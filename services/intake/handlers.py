@@ -31,10 +31,15 @@ def register(
         user = getattr(msg.raw_message, "user_id", None)
         await svc.receive(report, sender=Sender(channel="bus", user=user))
 
-    @keeper_router.subscriber(parking_queue(), PARKING_EXCHANGE, title="zhiban.parked:keep")
+    @keeper_router.subscriber(parking_queue(), PARKING_EXCHANGE, decoder=raw_body, title="zhiban.parked:keep")
     async def keep_parked(body: bytes, msg: RabbitMessage) -> None:
         """Everything parked by any service is recorded for a person to read, fix and resubmit."""
         await svc.record_parked(parked_record(msg, svc.clock.now()))
+
+
+async def raw_body(msg: Any) -> bytes:
+    """Parked messages are kept byte for byte: never decoded, never validated."""
+    return bytes(msg.body)
 
 
 def parked_record(msg: RabbitMessage, now: Any) -> dict[str, Any]:

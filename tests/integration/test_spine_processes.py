@@ -1,0 +1,82 @@
+"""The spine on the real broker: the four services as separate processes, a county system publishing
+with aio-pika, the spool file appearing with the right text; bad input parked; poison stopped."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from tests.helpers import eventually, sample_report
+from tests.integration.conftest import Cluster, publish_json
+
+pytestmark = pytest.mark.integration
+
+
+def _parked(cluster: Cluster, intake_url: str) -> list[dict]:
+    r = httpx.get(intake_url + "/api/v1/parked", headers=cluster.auth("duty_officer"), timeout=5)
+    r.raise_for_status()
+    return r.json()["items"]
+
+
+async def test_report_flows_through_four_processes_to_the_spool(cluster: Cluster, amqp) -> None:
+    intake = cluster.start("intake")
+    escalation = cluster.start("escalation")
+    cluster.start("scheduling")
+    cluster.start("notify")
+
+    await publish_json(amqp, "report.450110.wuming-yjj", sample_report(report_id="IT-1"))
+    spool = cluster.workdir / "spool"
+
+    async def spooled() -> list:
+        return sorted(spool.glob("*.json")) if spool.exists() else []
+
+    files = await eventually(lambda: _two(spooled), timeout=30)
+    texts = [json.loads(p.read_text(encoding="utf-8"))["text"] for p in files]
+    leader_text = next(t for t in texts if "请阅示" in t)
+    assert "较大（III级）" in leader_text and "武鸣区城厢镇某化工厂" in leader_text
+
+    incidents = httpx.get(intake.base_url + "/api/v1/incidents", headers=cluster.auth("duty_officer")).json()
+    [incident] = incidents["items"]
+
+    async def recorded() -> dict:
+        r = httpx.get(f"{escalation.base_url}/api/v1/escalation/incidents/{incident['id']}",
+                      headers=cluster.auth("duty_officer"))
+        view = r.json() if r.status_code == 200 else {}
+        states = view.get("notifications", {}).values()
+        return view if len(states) == 2 and all(s == "delivered" for s in states) else {}
+
+    view = await eventually(recorded, timeout=30)
+    assert view["level"] == "III"
+    assert any(e["kind"] == "notification_status" and e["state"] == "delivered" for e in view["timeline"])
+
+
+async def _two(spooled) -> list:  # noqa: ANN001
+    files = await spooled()
+    return files if len(files) >= 2 else []
+
+
+async def test_malformed_messages_are_parked_with_their_reason_once(cluster: Cluster, amqp) -> None:
+    intake = cluster.start("intake", seed_demo=False)
+    await publish_json(amqp, "report.450110.x", b"{not json")
+    await publish_json(amqp, "report.450110.x", b"{not json")  # the same bad message again
+    await publish_json(amqp, "report.450110.x", {"schema": "zhiban.report/1", "title": "缺少来源"})
+    await publish_json(amqp, "report.450110.x", b"\xff\xfe\x00bad")
+    await publish_json(amqp, "report.450110.x", json.dumps({"pad": "x" * 300_000}).encode())
+
+    async def all_parked() -> list[dict]:
+        items = _parked(cluster, intake.base_url)
+        return items if len(items) >= 4 else []
+
+    try:
+        items = await eventually(all_parked, timeout=20)
+    except AssertionError:
+        print(intake.log()[-4000:])
+        raise
+    by_reason = {item["reason"]: item for item in items}
+    assert set(by_reason) == {"not_json", "contract", "not_utf8", "too_large"}
+    assert by_reason["not_json"]["times"] == 2 and by_reason["not_json"]["body_text"] == "{not json"
+    assert "source" in by_reason["contract"]["error"]
+    assert by_reason["too_large"]["size"] > 256 * 1024
+    assert all(item["service"] == "intake" for item in items)
