@@ -25,6 +25,7 @@ from shared.settings import ServiceSettings
 from shared.topology import EVENTS, PARKING_EXCHANGE, Consumer, retry_queue, work_queue
 
 log = structlog.get_logger("zhiban.bus")
+RETRIES_HEADER = "x-zhiban-retries"
 
 
 class RetryLater(Exception):  # noqa: N818 - a signal, not an error
@@ -111,14 +112,21 @@ class Bus:
         metrics.PARKED.labels(self.service, code).inc()
         log.warning("message parked", service=self.service, code=code, reason=reason_zh, routing_key=routing_key)
 
-    async def retry_later(self, msg: RabbitMessage, c: Consumer, *, delay_ms: int) -> None:
+    async def retry_later(self, msg: RabbitMessage, c: Consumer, *, delay_ms: int, max_retries: int, reason: str) -> None:
+        """Hold the message in the consumer's TTL queue, then redeliver it; park it when retries run out."""
+        headers = dict(msg.headers or {})
+        retries = int(headers.get(RETRIES_HEADER, 0)) + 1
+        if retries > max_retries:
+            await self.park(msg, code="retries_exhausted", consumer=c.name,
+                            reason_zh=f"重试{max_retries}次仍未成功，转人工处理：{reason}")
+            return
         await self.broker.declare_queue(retry_queue(c, delay_ms=delay_ms))
         await self.broker.publish(
             msg.body,
             queue=c.retry_queue_name,
             persist=True,
             message_id=msg.message_id,
-            headers=dict(msg.headers or {}),
+            headers={**headers, RETRIES_HEADER: retries},
             content_type=msg.content_type,
             user_id=getattr(msg.raw_message, "user_id", None),
         )
@@ -162,7 +170,8 @@ def subscribe(
                 return await fn(body, msg)
             except RetryLater as exc:
                 log.info("retry later", consumer=c.queue_name, reason=str(exc))
-                await bus_of().retry_later(msg, c, delay_ms=settings.retry_delay_ms)
+                await bus_of().retry_later(msg, c, delay_ms=settings.retry_delay_ms,
+                                           max_retries=settings.max_retries, reason=str(exc))
                 return None
             except Parked as parked:
                 await bus_of().park(msg, code=parked.code, reason_zh=parked.reason_zh, consumer=c.name)

@@ -28,6 +28,7 @@ class ServiceSettings(BaseSettings):
     max_message_bytes: int = Field(default=256 * 1024, gt=0)
     delivery_limit: int = Field(default=5, ge=1)
     retry_delay_ms: int = Field(default=2000, ge=10)
+    max_retries: int = Field(default=30, ge=0)  # delayed retries of a transient failure before parking
     prefetch: int = Field(default=32, ge=1)
     users_file: Path | None = Field(default=None, validation_alias=AliasChoices("ZHIBAN_USERS_FILE"))
     log_json: bool = True
