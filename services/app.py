@@ -48,7 +48,7 @@ def build_components(
     components = []
     for name in names:
         settings_cls, build = SERVICES[name]
-        settings = settings_cls(**overrides)
+        settings = settings_cls.build(**overrides)
         component = build(settings, broker=broker, clock=clock)
         seeder = demo_seeder(component, clock) if seed_demo else None
         if seeder is not None:
@@ -64,7 +64,7 @@ def service_app(
     """One service, as in production: the real RabbitMQ at AMQP_URL, its own store."""
     clock = clock or SystemClock()
     settings_cls, _ = SERVICES[name]
-    settings = settings_cls(**(overrides or {}))
+    settings = settings_cls.build(**(overrides or {}))
     broker = make_broker(settings)
     components = build_components([name], broker=broker, clock=clock, overrides=overrides or {}, seed_demo=seed_demo)
     runtime = build_runtime(broker, components, in_memory=False)
@@ -78,7 +78,7 @@ def embedded(
     """All four services in one process on the in-process bus and store stand-in."""
     clock = clock or SystemClock()
     overrides = {"store_url": "memory://embedded", **(overrides or {})}
-    settings = ServiceSettings(**overrides)
+    settings = ServiceSettings.build(**overrides)
     broker = make_broker(settings)
     components = build_components(list(SERVICES), broker=broker, clock=clock, overrides=overrides, seed_demo=seed_demo)
     runtime = build_runtime(broker, components, in_memory=True)

@@ -6,6 +6,7 @@ Common values fall back to the un-prefixed ZHIBAN_ variables, so one AMQP_URL se
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Self
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,6 +35,16 @@ class ServiceSettings(BaseSettings):
     log_json: bool = True
     outbox_poll_seconds: float = 0.5
     timer_poll_seconds: float = 1.0
+
+    @classmethod
+    def build(cls, **overrides: Any) -> Self:
+        """Settings where explicit overrides beat the environment (also for fields read by alias)."""
+        mapped: dict[str, Any] = {}
+        for name, value in overrides.items():
+            field = cls.model_fields.get(name)
+            alias = field.validation_alias if field else None
+            mapped[alias.choices[0] if isinstance(alias, AliasChoices) else name] = value  # type: ignore[index]
+        return cls(**mapped)
 
 
 class IntakeSettings(ServiceSettings):

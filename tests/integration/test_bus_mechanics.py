@@ -40,7 +40,7 @@ async def parked_messages(channel: aio_pika.abc.AbstractChannel) -> list[aio_pik
 
 
 async def start(vhost_url: str, **overrides: object) -> tuple[RabbitBroker, Bus, dict[str, int]]:
-    settings = ServiceSettings(amqp_url=vhost_url, **overrides)
+    settings = ServiceSettings.build(amqp_url=vhost_url, **overrides)
     broker = make_broker(settings)
     bus = Bus(broker, service="testsvc")
     router = new_router(lambda: bus, settings)
