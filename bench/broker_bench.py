@@ -1,0 +1,173 @@
+"""Bus benchmarks on the real broker, in one run: (a) raw aio-pika consume+validate throughput,
+(b) intake throughput and its ratio to (a), (c) latency from a county's publish to the notify.send
+command at a fixed offered rate. Each part runs in its own fresh RabbitMQ virtual host."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import subprocess
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import aio_pika
+
+from services.app import build_components
+from shared.bus import make_broker
+from shared.clock import SystemClock
+from shared.contracts import ReportV1
+from shared.runtime import build_runtime
+from shared.settings import ServiceSettings
+from shared.store import database
+from tests.helpers import sample_report
+
+
+def _ctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+
+
+@asynccontextmanager
+async def fresh_vhost(amqp_url: str) -> AsyncIterator[str]:
+    vhost = f"zhiban-bench-{uuid.uuid4().hex[:8]}"
+    _ctl("add_vhost", vhost)
+    _ctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    parts = urlsplit(amqp_url)
+    try:
+        yield urlunsplit((parts.scheme, parts.netloc, "/" + quote(vhost, safe=""), "", ""))
+    finally:
+        _ctl("delete_vhost", vhost)
+
+
+def reports(n: int, tag: str) -> list[bytes]:
+    out = []
+    for i in range(n):
+        # different counties and days: every report is its own event
+        report = sample_report(report_id=f"{tag}-{i}", title=f"BENCH-{tag}-{i} 某厂发生事故",
+                               area_code=("450102", "450103", "450110", "450126", "450181")[i % 5],
+                               occurred_at=f"2026-0{1 + i % 9}-{1 + i % 28:02d}T09:{i % 60:02d}:00+08:00")
+        out.append(json.dumps(report, ensure_ascii=False).encode())
+    return out
+
+
+async def prefill(url: str, queue_name: str, bodies: list[bytes], *, declare: dict[str, Any] | None) -> None:
+    connection = await aio_pika.connect(url)
+    channel = await connection.channel(publisher_confirms=True)
+    if declare is not None:
+        await channel.declare_queue(queue_name, durable=True, arguments=declare)
+    for body in bodies:
+        await channel.default_exchange.publish(aio_pika.Message(body, delivery_mode=2), routing_key=queue_name)
+    await connection.close()
+
+
+async def bind_sink(url: str, pattern: str) -> None:
+    connection = await aio_pika.connect(url)
+    channel = await connection.channel()
+    events = await channel.declare_exchange("zhiban.events", aio_pika.ExchangeType.TOPIC, durable=True)
+    sink = await channel.declare_queue("bench.sink", durable=True, arguments={"x-queue-type": "quorum"})
+    await sink.bind(events, pattern)
+    await connection.close()
+
+
+async def raw_consume(amqp_url: str, n: int) -> float:
+    """aio-pika alone: consume, validate against the contract, ack. Messages per second."""
+    async with fresh_vhost(amqp_url) as url:
+        await prefill(url, "bench.raw", reports(n, "raw"), declare={"x-queue-type": "quorum"})
+        connection = await aio_pika.connect(url)
+        channel = await connection.channel()
+        await channel.set_qos(prefetch_count=32)
+        queue = await channel.declare_queue("bench.raw", durable=True, arguments={"x-queue-type": "quorum"})
+        done = asyncio.Event()
+        seen = 0
+
+        async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            nonlocal seen
+            ReportV1.model_validate_json(message.body)
+            await message.ack()
+            seen += 1
+            if seen == n:
+                done.set()
+
+        start = time.perf_counter()
+        await queue.consume(on_message)
+        await done.wait()
+        elapsed = time.perf_counter() - start
+        await connection.close()
+        return n / elapsed
+
+
+async def intake_consume(amqp_url: str, n: int) -> float:
+    """The intake service on the same broker: validate, deduplicate, store, outbox. Messages per second."""
+    async with fresh_vhost(amqp_url) as url:
+        store = f"memory://bench-{uuid.uuid4().hex[:6]}"
+        overrides = {"amqp_url": url, "store_url": store}
+        broker = make_broker(ServiceSettings.build(**overrides))
+        runtime = build_runtime(broker, build_components(["intake"], broker=broker, clock=SystemClock(),
+                                                         overrides=overrides, seed_demo=False), in_memory=False)
+        await runtime.start()  # declares the topology
+        await runtime.stop()
+        await bind_sink(url, "incident.#")  # stands in for escalation, so intake's events have a route
+        await prefill(url, "zhiban.intake.reports", reports(n, "intake"), declare=None)
+        broker = make_broker(ServiceSettings.build(**overrides))
+        runtime = build_runtime(broker, build_components(["intake"], broker=broker, clock=SystemClock(),
+                                                         overrides=overrides, seed_demo=False), in_memory=False)
+        db = database(store, "intake")
+        start = time.perf_counter()
+        await runtime.start()
+        while await db["reports"].count_documents({}) < n:
+            await asyncio.sleep(0.02)
+        elapsed = time.perf_counter() - start
+        await runtime.stop()
+        return n / elapsed
+
+
+async def publish_to_notify_latency(amqp_url: str, *, rate: float, seconds: float) -> dict[str, float]:
+    """intake + escalation + scheduling on the real broker; a county publishes at ``rate`` per second;
+    the time until escalation's first notify.send for that report is measured."""
+    async with fresh_vhost(amqp_url) as url:
+        overrides = {"amqp_url": url, "store_url": f"memory://lat-{uuid.uuid4().hex[:6]}", "outbox_poll_seconds": 0.2}
+        broker = make_broker(ServiceSettings.build(**overrides))
+        components = build_components(["intake", "escalation", "scheduling"], broker=broker, clock=SystemClock(),
+                                      overrides=overrides, seed_demo=True)
+        runtime = build_runtime(broker, components, in_memory=False)
+        await runtime.start()
+        connection = await aio_pika.connect(url)
+        channel = await connection.channel(publisher_confirms=True)
+        events = await channel.declare_exchange("zhiban.events", aio_pika.ExchangeType.TOPIC, durable=True)
+        probe = await channel.declare_queue("bench.notify-probe", exclusive=True)
+        await probe.bind(events, "notify.send")
+        sent_at: dict[str, float] = {}
+        latencies: dict[str, float] = {}
+
+        async def on_command(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            await message.ack()
+            subject = json.loads(message.body)["subject"]
+            tag = subject.split("BENCH-")[1].split(" ")[0]
+            if tag in sent_at and tag not in latencies:
+                latencies[tag] = time.perf_counter() - sent_at[tag]
+
+        await probe.consume(on_command)
+        total = int(rate * seconds)
+        bodies = reports(total, "lat")
+        start = time.perf_counter()
+        for i, body in enumerate(bodies):
+            await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))
+            sent_at[f"lat-{i}"] = time.perf_counter()
+            await events.publish(aio_pika.Message(body, delivery_mode=2), routing_key="report.450110.wuming-yjj")
+        deadline = time.perf_counter() + 30
+        while len(latencies) < total and time.perf_counter() < deadline:
+            await asyncio.sleep(0.05)
+        await connection.close()
+        await runtime.stop()
+        values = sorted(latencies.values())
+        return {
+            "offered_rate": rate,
+            "reports": total,
+            "answered": len(values),
+            "p50_ms": 1000 * statistics.median(values),
+            "p99_ms": 1000 * values[min(len(values) - 1, int(0.99 * len(values)))],
+        }
