@@ -37,12 +37,14 @@ async def test_report_flows_through_four_processes_to_the_spool(cluster: Cluster
     leader_text = next(t for t in texts if "请阅示" in t)
     assert "较大（III级）" in leader_text and "武鸣区城厢镇某化工厂" in leader_text
 
-    incidents = httpx.get(intake.base_url + "/api/v1/incidents", headers=cluster.auth("duty_officer")).json()
+    async with httpx.AsyncClient(timeout=5) as http:
+        incidents = (await http.get(intake.base_url + "/api/v1/incidents", headers=cluster.auth("duty_officer"))).json()
     [incident] = incidents["items"]
 
     async def recorded() -> dict:
-        r = httpx.get(f"{escalation.base_url}/api/v1/escalation/incidents/{incident['id']}",
-                      headers=cluster.auth("duty_officer"))
+        async with httpx.AsyncClient(timeout=5) as http:
+            r = await http.get(f"{escalation.base_url}/api/v1/escalation/incidents/{incident['id']}",
+                               headers=cluster.auth("duty_officer"))
         view = r.json() if r.status_code == 200 else {}
         states = view.get("notifications", {}).values()
         return view if len(states) == 2 and all(s == "delivered" for s in states) else {}
