@@ -97,7 +97,10 @@ class Outbox:
     async def relay_forever(self, *, every_s: float) -> None:
         while True:
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=every_s)
+                # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation that races with
+                # the wake-up, and the relay would then outlive its service
+                async with asyncio.timeout(every_s):
+                    await self._wake.wait()
             except TimeoutError:
                 pass
             self._wake.clear()

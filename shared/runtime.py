@@ -64,11 +64,15 @@ class Runtime:
         log.info("services started", services=[c.name for c in self.components], in_memory=self.in_memory)
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        pending = set(self._tasks)
+        for _ in range(5):  # a task that swallowed one cancellation gets another
+            for task in pending:
+                task.cancel()
+            _, pending = await asyncio.wait(pending, timeout=2.0)
+            if not pending:
+                break
+        if pending:
+            log.error("background tasks did not stop", tasks=[t.get_name() for t in pending])
         self._tasks.clear()
         if self._test_broker is not None:
             await self._test_broker.__aexit__(None, None, None)
