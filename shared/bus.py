@@ -166,16 +166,25 @@ def subscribe(
 
     def decorate(fn: Callable[[Any, RabbitMessage], Awaitable[Any]]) -> Any:
         async def handler(body: Any, msg: RabbitMessage) -> Any:
+            service = bus_of().service
+            outcome = "error"
             try:
-                return await fn(body, msg)
+                with metrics.LATENCY.labels(service, c.name).time():
+                    result = await fn(body, msg)
+                outcome = "ok"
+                return result
             except RetryLater as exc:
+                outcome = "retry"
                 log.info("retry later", consumer=c.queue_name, reason=str(exc))
                 await bus_of().retry_later(msg, c, delay_ms=settings.retry_delay_ms,
                                            max_retries=settings.max_retries, reason=str(exc))
                 return None
             except Parked as parked:
+                outcome = "parked"
                 await bus_of().park(msg, code=parked.code, reason_zh=parked.reason_zh, consumer=c.name)
                 return None
+            finally:
+                metrics.HANDLED.labels(service, c.name, outcome).inc()
 
         handler.__name__ = fn.__name__
         handler.__qualname__ = fn.__qualname__

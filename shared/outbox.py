@@ -1,8 +1,8 @@
 """Transactional outbox: where a write and a publish must both happen, the event is first stored.
 
 The store has no multi-document transactions, so a service writes its state, then adds the event to
-``outbox`` under a deterministic id (a unique key: adding it twice is harmless). One relay task per
-service publishes what was added, in order, and marks it. A crash between the write and the publish
+``outbox`` under a deterministic id (a unique key: adding it twice before it is sent is harmless). One
+relay task per service publishes what was added, in order, and removes it. A crash between the write and the publish
 leaves the event in the outbox; the relay (or the redelivered message, which adds the same id again)
 publishes it. Consumers are idempotent, so at-least-once is safe. Handlers never publish inline: with
 the in-process bus a publish runs the consumers at once, and a chain that comes back to the same service
@@ -35,7 +35,7 @@ class Outbox:
         self._wake = asyncio.Event()
 
     async def setup(self) -> None:
-        await self.collection.create_index([("published_at", 1), ("seq", 1)])
+        await self.collection.create_index([("seq", 1)])
 
     async def add(self, event_id: str, routing_key: str, message: BaseModel) -> bool:
         """Store an event to publish; False when that event id was stored before (a redelivery)."""
@@ -48,7 +48,6 @@ class Outbox:
                     "payload": message.model_dump(mode="json", by_alias=True),
                     "added_at": now,
                     "seq": await self._next_seq(),
-                    "published_at": None,
                     "attempts": 0,
                 }
             )
@@ -71,7 +70,7 @@ class Outbox:
         sent = 0
         async with self._lock:
             now = self.clock.now()
-            pending = await self.collection.find({"published_at": None}).sort("seq", 1).to_list(None)
+            pending = await self.collection.find({}).sort("seq", 1).to_list(None)
             bus = self._bus_of()
             for doc in pending:
                 if doc.get("retry_at") and doc["retry_at"] > now:
@@ -87,12 +86,14 @@ class Outbox:
                     )
                     log.warning("outbox publish failed; kept", event_id=doc["_id"], error=str(exc)[:200])
                     continue
-                await self.collection.update_one({"_id": doc["_id"]}, {"$set": {"published_at": self.clock.now()}})
+                # published: the outbox keeps only what is still to go, so every flush stays cheap; an event
+                # added again later (a redelivered input) goes out again, and consumers are idempotent
+                await self.collection.delete_one({"_id": doc["_id"]})
                 sent += 1
         return sent
 
     async def pending_count(self) -> int:
-        return int(await self.collection.count_documents({"published_at": None}))
+        return int(await self.collection.count_documents({}))
 
     async def relay_forever(self, *, every_s: float) -> None:
         while True:

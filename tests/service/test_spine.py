@@ -115,3 +115,11 @@ async def test_classified_incident_sends_only_the_collection_notice(system: Syst
 
 async def _spooled(system: System) -> bool:
     return len(list(system.spool.glob("*.json"))) >= 1
+
+
+async def test_metrics_count_handled_messages(system: System) -> None:
+    await publish_report(system, sample_report(report_id="M1"))
+    await eventually(lambda: incident_ids(system))
+    text = (await system.client.get("/metrics")).text
+    assert 'zhiban_handled_total{consumer="reports",outcome="ok",service="intake"}' in text
+    assert "zhiban_published_total" in text
