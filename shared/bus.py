@@ -10,6 +10,7 @@ whose ``x-delivery-limit`` dead-letters a poison message to parking after that m
 from __future__ import annotations
 
 import hashlib
+import logging
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -47,7 +48,7 @@ def make_broker(settings: ServiceSettings) -> RabbitBroker:
         default_channel=Channel(publisher_confirms=True, on_return_raises=True, prefetch_count=settings.prefetch),
         ack_policy=AckPolicy.NACK_ON_ERROR,
         graceful_timeout=10.0,
-        log_level=30,
+        log_level=logging.DEBUG,  # per-message access lines are debug: at WARNING they flood the log
     )
 
 
