@@ -28,11 +28,64 @@ def _where(loc: Iterable[Any]) -> str:
     return ".".join(parts) or "请求体"
 
 
+class BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies over ``max_bytes`` (413, Chinese message) before any of it is parsed, whether
+    the client declared a Content-Length or streams chunks."""
+
+    def __init__(self, app: Any, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send, int(declared))
+            return
+        seen = 0
+        started = False
+
+        async def limited_receive() -> Any:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise BodyTooLarge
+            return message
+
+        async def tracking_send(message: Any) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except BodyTooLarge:
+            if not started:
+                await self._refuse(scope, receive, send, seen)
+
+    async def _refuse(self, scope: Any, receive: Any, send: Any, size: int) -> None:
+        response = JSONResponse(
+            {"code": "body_too_large", "message": f"请求体过大：超过上限 {self.max_bytes} 字节（已收到 {size} 字节）"},
+            status_code=413,
+        )
+        await response(scope, receive, send)
+
+
 def create_http_app(
-    *, title: str, routers: list[APIRouter], lifespan: Any = None, description: str = ""
+    *, title: str, routers: list[APIRouter], lifespan: Any = None, description: str = "",
+    max_body_bytes: int = 20 * 1024 * 1024,
 ) -> FastAPI:
     app = FastAPI(title=title, description=description, version="1", lifespan=lifespan)
     app.add_middleware(AuditMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:

@@ -102,7 +102,8 @@ def build_http_app(
         finally:
             await runtime.stop()
 
-    app = create_http_app(title=title, routers=[c.http_router for c in runtime.components], lifespan=lifespan)
+    app = create_http_app(title=title, routers=[c.http_router for c in runtime.components], lifespan=lifespan,
+                          max_body_bytes=settings.max_http_body_bytes)
     app.state.users = users
     app.state.audit = audit
     app.state.runtime = runtime

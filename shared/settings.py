@@ -27,6 +27,7 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     max_message_bytes: int = Field(default=256 * 1024, gt=0)
+    max_http_body_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     delivery_limit: int = Field(default=5, ge=1)
     retry_delay_ms: int = Field(default=2000, ge=10)
     max_retries: int = Field(default=30, ge=0)  # delayed retries of a transient failure before parking
