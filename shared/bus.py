@@ -10,8 +10,8 @@ whose ``x-delivery-limit`` dead-letters a poison message to parking after that m
 from __future__ import annotations
 
 import hashlib
-import logging
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 

@@ -33,8 +33,8 @@ def _speed_up_id_lookups() -> None:
                 return iter([document] if document is not None and filter_applies(filter, document) else [])
         return scan(self, filter)
 
-    Collection._iter_documents = iter_documents
-    Collection._zhiban_id_fast_path = True
+    Collection._iter_documents = iter_documents  # type: ignore[method-assign]
+    Collection._zhiban_id_fast_path = True  # type: ignore[attr-defined]
 
 
 def make_client(url: str) -> Any:
