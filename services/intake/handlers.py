@@ -33,8 +33,7 @@ def register(
         try:
             report = svc.normalise(bytes(msg.body))
         except ReportRejected as refused:
-            raise Parked(refused.code, refused.message_zh + (f"（字段 {refused.field}）" if refused.field else ""))\
-                from None
+            raise parked_for(refused) from None
         raw = msg.raw_message
         sender = Sender(channel="bus", user=getattr(raw, "user_id", None), routing_key=getattr(raw, "routing_key", None))
         await svc.receive(report, sender=sender)
@@ -52,6 +51,18 @@ def register(
         await svc.record_parked(parked_record(msg, svc.clock.now()))
 
     return consumers
+
+
+CONTRACT_CODES = {"missing_field", "invalid_field", "bad_schema"}
+
+
+def parked_for(refused: ReportRejected) -> Parked:
+    """Contract failures park under the bus-wide code ``contract`` (as the guard does), the precise code
+    and field in the reason; the others (unknown_area, in_future, ...) under their own code."""
+    where = f"字段 {refused.field}" if refused.field else "整条消息"
+    if refused.code in CONTRACT_CODES:
+        return Parked("contract", f"不符合消息契约：{refused.message_zh}（{refused.code}，{where}）")
+    return Parked(refused.code, f"{refused.message_zh}（{where}）")
 
 
 def report_consumers(settings: IntakeSettings) -> list[Consumer]:
