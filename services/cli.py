@@ -98,6 +98,19 @@ def issue_token(
     print(token)
 
 
+@app.command()
+def replay(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSON Lines, one zhiban.report/1 a line")]) -> None:
+    """Feed a file of reports through the whole pipeline (embedded; clock = each received_at); print the incidents."""
+    import asyncio
+    import logging
+    import sys
+
+    from services.intake.replay import replay as run_replay
+
+    configure_logging(json=True, level=logging.ERROR)
+    raise typer.Exit(asyncio.run(run_replay(file, out=sys.stdout, err=sys.stderr)))
+
+
 def main() -> None:  # pragma: no cover - console entry
     os.environ.setdefault("PYTHONUTF8", "1")
     app()

@@ -56,6 +56,12 @@ class IntakeSettings(ServiceSettings):
     system_users: dict[str, str] = Field(default_factory=dict)
     batch_limit: int = Field(default=100, ge=1)
     attachment_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    # GB/T 2260 code of the region this duty office serves (any level); 4501 = 南宁市
+    region: str = Field(default="450100", pattern=r"^\d{6}$")
+    # report.<area>.<system> split by city over this many queues (see docs/intake-scale-out.md)
+    partitions: int = Field(default=1, ge=1, le=64)
+    partition_ids: list[int] | None = None  # the partitions this process consumes; None = all
+    cap_system: str = "cap-warning"  # source.system given to CAP alerts posted without a unit-system token
 
 
 class EscalationSettings(ServiceSettings):

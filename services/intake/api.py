@@ -1,112 +1,139 @@
-"""Intake's HTTP routes: reports in (unit systems and officers), incidents and parked messages out."""
+"""Intake's HTTP routes for reports coming in: one, a batch, CAP XML, officer entry (api_officer.py);
+refused submissions are kept for a person. Incidents and public opinion are in api_incidents.py."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import base64
+import hashlib
+import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field, ValidationError
+from fastapi import APIRouter, Depends, Query, Request
 
+from services.intake.api_incidents import Page, build_incident_api, public
+from services.intake.api_officer import build_officer_api
+from services.intake.domain.cap import parse_cap
+from services.intake.domain.errors import ReportRejected
 from services.intake.service import IntakeService, Sender
 from shared.auth import STAFF, Principal, Require, Role
 from shared.bus import Parked
-from shared.contracts import Category, ReportV1
 from shared.http import ApiError
 
 Reporter = Annotated[Principal, Depends(Require(Role.unit_system, Role.duty_officer, Role.duty_head, Role.admin))]
-Staff = Annotated[Principal, Depends(Require(*STAFF, Role.leader))]
+STATUS_OF = {"too_large": 413, "not_json": 400, "not_utf8": 400, "not_object": 400, "invalid_text": 400,
+             "not_xml": 400, "batch_too_large": 413}
+REPORT_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "description": "zhiban.report/1（见 docs/contracts/）"}}}}}
 
 
-class Page(BaseModel):
-    total: int
-    items: list[dict[str, Any]]
+def sender_of(who: Principal) -> Sender:
+    is_unit = Role.unit_system in who.roles
+    return Sender(channel="http", user=who.id, system=who.system if is_unit else None)
 
 
-class BatchIn(BaseModel):
-    reports: list[dict[str, Any]] = Field(min_length=1)
+class Intake:
+    """What the report routes share: keep refused input, turn refusals into {code, field, message}."""
 
+    def __init__(self, svc: IntakeService) -> None:
+        self.svc = svc
 
-def public(doc: dict[str, Any]) -> dict[str, Any]:
-    out = {k: v for k, v in doc.items() if k != "_id"}
-    out["id"] = doc["_id"]
-    return out
+    async def refuse(self, raw: bytes, err: ReportRejected, who: Principal, *, channel: str,
+                     content_type: str = "application/json") -> ApiError:
+        """Keep what was received (for a person to fix and resubmit) and say precisely why not."""
+        try:
+            text: str | None = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+        digest = hashlib.sha256(raw).hexdigest()
+        await self.svc.store.reject({
+            "_id": f"{err.code}:{digest}", "rejected_at": self.svc.clock.now(), "times": 1, "code": err.code,
+            "field": err.field, "message": err.message_zh, "channel": channel, "by": who.id,
+            "content_type": content_type, "size": len(raw),
+            "body_text": text[:300_000] if text is not None else None,
+            "body_base64": None if text is not None else base64.b64encode(raw[:300_000]).decode(),
+        })
+        return ApiError(STATUS_OF.get(err.code, 422), err.code, err.message_zh, field=err.field)
+
+    async def take(self, raw: bytes | dict[str, Any], who: Principal, *, channel: str,
+                   extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Normalise and place one report; ApiError (kept in ``rejected``) when it cannot be a report."""
+        try:
+            report = self.svc.normalise(raw)
+        except ReportRejected as err:
+            body = raw if isinstance(raw, bytes) else json.dumps(raw, ensure_ascii=False, default=str).encode()
+            raise await self.refuse(body, err, who, channel=channel) from None
+        try:
+            result = await self.svc.receive(report, sender=sender_of(who), extra=extra)
+        except Parked as refused:
+            raise ApiError(403, refused.code, refused.reason_zh, field="source.system") from refused
+        return result.as_dict()
 
 
 def build_api(svc: IntakeService) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["intake"])
+    intake = Intake(svc)
 
-    def sender_of(who: Principal) -> Sender:
-        is_unit = Role.unit_system in who.roles
-        return Sender(channel="http", user=who.id, system=who.system if is_unit else None)
+    @router.post("/reports", status_code=201, summary="报送一条突发事件信息（zhiban.report/1）",
+                 openapi_extra=REPORT_BODY)
+    async def post_report(request: Request, who: Reporter) -> dict[str, Any]:
+        return await intake.take(await request.body(), who, channel="http")
 
-    async def receive(report: ReportV1, who: Principal) -> dict[str, Any]:
+    @router.post("/reports:batch", summary="批量报送，逐条返回结果（{\"reports\": [...]}）")
+    async def post_batch(request: Request, who: Reporter) -> dict[str, Any]:
+        raw = await request.body()
+        limit = svc.settings.batch_limit
+        if len(raw) > svc.settings.max_message_bytes * min(limit, 16):
+            raise ApiError(413, "too_large", f"批量报文过大：{len(raw)} 字节")
         try:
-            result = await svc.receive(report, sender=sender_of(who))
-        except Parked as refused:
-            raise ApiError(403, refused.code, refused.reason_zh) from refused
-        return result.as_dict()
-
-    @router.post("/reports", status_code=201, summary="报送一条突发事件信息（zhiban.report/1）")
-    async def post_report(report: ReportV1, who: Reporter) -> dict[str, Any]:
-        return await receive(report, who)
-
-    @router.post("/reports:batch", summary="批量报送，逐条返回结果")
-    async def post_batch(batch: BatchIn, who: Reporter) -> dict[str, Any]:
-        if len(batch.reports) > svc.settings.batch_limit:
-            raise ApiError(413, "batch_too_large", f"一次最多报送 {svc.settings.batch_limit} 条，本次 {len(batch.reports)} 条")
+            body = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise ApiError(400, "not_json", "批量报文不是合法的UTF-8 JSON", field="") from None
+        items = body.get("reports") if isinstance(body, dict) else None
+        if not isinstance(items, list) or not items:
+            raise ApiError(422, "missing_field", "批量报文应为 {\"reports\": [报告, …]}，且至少一条", field="reports")
+        if len(items) > limit:
+            raise ApiError(413, "batch_too_large", f"一次最多报送 {limit} 条，本次 {len(items)} 条", field="reports")
         results: list[dict[str, Any]] = []
-        for index, raw in enumerate(batch.reports):
+        for index, item in enumerate(items):
             try:
-                report = ReportV1.model_validate(raw)
-            except ValidationError as exc:
-                fields = "；".join(f"{'.'.join(map(str, e['loc']))}：{e['msg']}" for e in exc.errors()[:5])
-                results.append({"index": index, "status": "rejected", "code": "contract", "message": fields})
-                continue
-            try:
-                results.append({"index": index, **await receive(report, who)})
+                if not isinstance(item, dict):
+                    raise ApiError(400, "not_object", "每条报告必须是一个JSON对象（{…}）", field="")
+                results.append({"index": index, **await intake.take(item, who, channel="http-batch")})
             except ApiError as err:
-                results.append({"index": index, "status": "rejected", "code": err.code, "message": err.message})
-        return {"results": results}
+                results.append({"index": index, "status": "rejected", "code": err.code,
+                                "field": err.extra.get("field", ""), "message": err.message})
+        return {"results": results, "accepted": sum(r["status"] != "rejected" for r in results),
+                "rejected": sum(r["status"] == "rejected" for r in results)}
 
-    @router.get("/incidents", summary="事件列表（可按时间、地区、类别、状态筛选，分页）")
-    async def list_incidents(
-        who: Staff,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        area_code: Annotated[str | None, Query(pattern=r"^\d{2,6}$")] = None,
-        category: Category | None = None,
-        status: str | None = None,
-        skip: Annotated[int, Query(ge=0)] = 0,
-        limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    ) -> Page:
-        query: dict[str, Any] = {}
-        if since or until:
-            query["opened_at"] = {k: v for k, v in (("$gte", since), ("$lt", until)) if v}
-        if area_code:
-            query["area_code"] = {"$regex": f"^{area_code}"}
-        if category:
-            query["category"] = category.value
-        if status:
-            query["status"] = status
-        total, docs = await svc.store.list_incidents(query, skip=skip, limit=limit)
-        return Page(total=total, items=[public(d) for d in docs])
+    @router.post("/reports:cap", status_code=201, summary="接收预警系统的CAP 1.2 XML（原文保存）",
+                 openapi_extra={"requestBody": {"required": True, "content": {"application/xml": {}}}})
+    async def post_cap(request: Request, who: Reporter,
+                       system: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_.\-]+$", max_length=64)] = None,
+                       ) -> dict[str, Any]:
+        raw = await request.body()
+        source = (who.system if Role.unit_system in who.roles else None) or system or svc.settings.cap_system
+        try:
+            alert = parse_cap(raw, system=source, areas=svc.areas, max_bytes=svc.settings.max_message_bytes,
+                              default_area_code=svc.settings.region)
+        except ReportRejected as err:
+            raise await intake.refuse(raw, err, who, channel="cap", content_type="application/xml") from None
+        original_id = "cap:" + hashlib.sha256(raw).hexdigest()
+        await svc.store.keep_original({"_id": original_id, "kind": "cap", "content_type": "application/xml",
+                                       "size": len(raw), "data": raw, "kept_at": svc.clock.now()})
+        result = await intake.take(alert.report, who, channel="cap", extra={"original": original_id})
+        return {**result, "original": original_id, "cap": {"identifier": alert.identifier, "sender": alert.sender,
+                                                           "msg_type": alert.msg_type, "version": alert.version}}
 
-    @router.get("/incidents/{incident_id}", summary="事件详情及其全部报告")
-    async def get_incident(incident_id: str, who: Staff) -> dict[str, Any]:
-        doc = await svc.store.get_incident(incident_id)
-        if doc is None:
-            raise ApiError(404, "not_found", f"事件不存在：{incident_id}")
-        reports = await svc.store.reports_of(incident_id)
-        return {**public(doc), "reports": [public(r) for r in reports]}
-
-    @router.get("/parked", summary="待人工处理的消息（格式错误、不符合契约、过大、冒用身份、多次失败）")
-    async def list_parked(
+    @router.get("/reports/rejected", summary="被拒收的报送原文（供人工修正后重报）")
+    async def list_rejected(
+        request: Request,
         who: Annotated[Principal, Depends(Require(*STAFF))],
         skip: Annotated[int, Query(ge=0)] = 0,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
     ) -> Page:
-        total, docs = await svc.store.list_parked(skip=skip, limit=limit)
+        total, docs = await svc.store.list_rejected(skip=skip, limit=limit)
         return Page(total=total, items=[public(d) for d in docs])
 
+    router.include_router(build_officer_api(svc, intake))
+    router.include_router(build_incident_api(svc))
     return router

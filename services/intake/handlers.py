@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from faststream import AckPolicy
 from faststream.rabbit import RabbitRouter
 from faststream.rabbit.annotations import RabbitMessage
 
+from services.intake.domain.errors import ReportRejected
+from services.intake.partitions import partition_bindings, partition_consumer, partition_queue
 from services.intake.service import IntakeService, Sender
-from shared.bus import Bus, body_digest, subscribe
-from shared.contracts import ReportV1
+from shared.bus import Bus, Parked, RetryLater, body_digest, subscribe
 from shared.settings import IntakeSettings
-from shared.topology import PARKING_EXCHANGE, consumer, parking_queue
+from shared.topology import EVENTS, PARKING_EXCHANGE, Consumer, consumer, parking_queue
 
 
 def register(
@@ -22,19 +24,85 @@ def register(
     bus_of: Callable[[], Bus],
     svc: IntakeService,
     settings: IntakeSettings,
-) -> None:
-    """``keeper_router`` has no parking guard: whatever reaches parking is kept as it is."""
+) -> list[Consumer]:
+    """``keeper_router`` has no parking guard: whatever reaches parking is kept as it is. Returns the
+    report consumers this process runs (one queue, or its share of the partition queues)."""
 
-    @subscribe(router, bus_of, consumer("intake", "reports"), ReportV1, settings)
-    async def receive_report(report: ReportV1, msg: RabbitMessage) -> None:
+    async def receive_report(_: Any, msg: RabbitMessage) -> None:
         """A county or department system reports an incident (zhiban.report/1) on report.<area>.<system>."""
-        user = getattr(msg.raw_message, "user_id", None)
-        await svc.receive(report, sender=Sender(channel="bus", user=user))
+        try:
+            report = svc.normalise(bytes(msg.body))
+        except ReportRejected as refused:
+            raise parked_for(refused) from None
+        raw = msg.raw_message
+        sender = Sender(channel="bus", user=getattr(raw, "user_id", None), routing_key=getattr(raw, "routing_key", None))
+        await svc.receive(report, sender=sender)
+
+    consumers = report_consumers(settings)
+    for c in consumers:
+        if settings.partitions == 1:
+            subscribe(router, bus_of, c, dict[str, Any], settings)(receive_report)
+        else:
+            partitioned_subscribe(router, bus_of, c, settings)(receive_report)
 
     @keeper_router.subscriber(parking_queue(), PARKING_EXCHANGE, decoder=raw_body, title="zhiban.parked:keep")
     async def keep_parked(body: bytes, msg: RabbitMessage) -> None:
         """Everything parked by any service is recorded for a person to read, fix and resubmit."""
         await svc.record_parked(parked_record(msg, svc.clock.now()))
+
+    return consumers
+
+
+CONTRACT_CODES = {"missing_field", "invalid_field", "bad_schema"}
+
+
+def parked_for(refused: ReportRejected) -> Parked:
+    """Contract failures park under the bus-wide code ``contract`` (as the guard does), the precise code
+    and field in the reason; the others (unknown_area, in_future, ...) under their own code."""
+    where = f"字段 {refused.field}" if refused.field else "整条消息"
+    if refused.code in CONTRACT_CODES:
+        return Parked("contract", f"不符合消息契约：{refused.message_zh}（{refused.code}，{where}）")
+    return Parked(refused.code, f"{refused.message_zh}（{where}）")
+
+
+def report_consumers(settings: IntakeSettings) -> list[Consumer]:
+    if settings.partitions == 1:
+        return [consumer("intake", "reports")]
+    ids = settings.partition_ids if settings.partition_ids is not None else range(settings.partitions)
+    return [partition_consumer(k) for k in ids]
+
+
+def partitioned_subscribe(router: RabbitRouter, bus_of: Callable[[], Bus], c: Consumer, settings: IntakeSettings) -> Any:
+    """shared.bus.subscribe's parking and retry, on a single-active-consumer partition queue."""
+
+    def decorate(fn: Callable[[Any, RabbitMessage], Awaitable[Any]]) -> Any:
+        async def handler(body: Any, msg: RabbitMessage) -> Any:
+            try:
+                return await fn(body, msg)
+            except RetryLater:
+                await bus_of().retry_later(msg, c, delay_ms=settings.retry_delay_ms)
+            except Parked as parked:
+                await bus_of().park(msg, code=parked.code, reason_zh=parked.reason_zh, consumer=c.name)
+            return None
+
+        handler.__name__ = f"receive_report_{c.name.replace('.', '_')}"
+        handler.__annotations__ = {"body": dict[str, Any], "msg": RabbitMessage, "return": None}
+        return router.subscriber(partition_queue(c, delivery_limit=settings.delivery_limit), EVENTS,
+                                 ack_policy=AckPolicy.NACK_ON_ERROR, title=f"{c.queue_name}:consume")(handler)
+
+    return decorate
+
+
+async def bind_partitions(broker: Any, settings: IntakeSettings, svc: IntakeService) -> None:
+    """Bind each partition queue this process runs to the report keys of its cities (idempotent)."""
+    if settings.partitions == 1:
+        return
+    bindings = partition_bindings(svc.areas, settings.partitions)
+    for c in report_consumers(settings):
+        k = int(c.name.rsplit(".p", 1)[1])
+        queue = await broker.declare_queue(partition_queue(c, delivery_limit=settings.delivery_limit))
+        for pattern in bindings[k]:
+            await queue.bind(EVENTS.name, routing_key=pattern)
 
 
 async def raw_body(msg: Any) -> bytes:

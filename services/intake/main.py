@@ -5,7 +5,7 @@ from __future__ import annotations
 from faststream.rabbit import RabbitBroker, RabbitRouter
 
 from services.intake.api import build_api
-from services.intake.handlers import register
+from services.intake.handlers import bind_partitions, register
 from services.intake.service import IntakeService
 from services.intake.store import IntakeStore
 from shared.bus import Bus
@@ -25,11 +25,14 @@ def build(settings: IntakeSettings, *, broker: RabbitBroker, clock: Clock) -> Co
     router = new_router(lambda: bus, settings)
     keeper = RabbitRouter()
     register(router, keeper, lambda: bus, svc, settings)
+
+    async def bind() -> None:
+        await bind_partitions(broker, settings, svc)
     return Component(
         name="intake",
         bus_routers=[router, keeper],
         http_router=build_api(svc),
         startup=[store.setup, outbox.setup],
-        background=[lambda: outbox.relay_forever(every_s=settings.outbox_poll_seconds)],
-        state={"service": svc, "outbox": outbox, "bus": bus},
+        background=[lambda: outbox.relay_forever(every_s=settings.outbox_poll_seconds), bind],
+        state={"service": svc, "outbox": outbox, "bus": bus, "store": store},
     )

@@ -1,29 +1,51 @@
-"""Intake's service layer: receive a report from any channel, deduplicate, open or attach, publish.
+"""Intake's service layer: normalise a report from any channel, deduplicate, place it (same event or new
+incident), keep every report, publish through the outbox.
 
-Steps are idempotent so a redelivered report (or a crash half-way) converges on the same state:
-the report key (system, report_id) is unique, the incident id is derived from its primary report, and
-events go through the outbox under deterministic ids.
+Placement is serialised per partition (an in-process lock plus a claim document in the store, taken
+with one atomic find_one_and_update), so two reports of one event never open two incidents, even with
+several intake processes on a shared MongoDB. Steps are idempotent: the report key (system, report_id)
+is unique, the incident id is derived from its first report, events carry deterministic ids, and a
+redelivered report repairs whatever a crash left half done.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
 
+from services.intake.domain.areas import AreaTable
 from services.intake.domain.elements import describe_missing, missing_elements
+from services.intake.domain.matching import IncidentView, MatchConfig, MatchDecision, decide
+from services.intake.domain.normalise import parse_report
+from services.intake.partitions import partition_of
+from services.intake.service_incidents import IncidentWriter
 from services.intake.store import IntakeStore, report_key
-from shared.bus import Parked
+from shared.bus import Parked, RetryLater
 from shared.clock import Clock, as_utc
-from shared.contracts import IncidentOpened, ReportAttached, ReportV1
+from shared.contracts import ReportV1
 from shared.outbox import Outbox
 from shared.settings import IntakeSettings
-from shared.topology import INCIDENT_OPENED, REPORT_ATTACHED
 
 log = structlog.get_logger("zhiban.intake")
+CLAIM_LEASE = timedelta(seconds=30)
+CLAIM_WAIT_S = 20.0
+
+
+class IntakeError(Exception):
+    """A refused officer action: HTTP status, machine code, Chinese message (api.py turns it into ApiError)."""
+
+    def __init__(self, status: int, code: str, message_zh: str) -> None:
+        super().__init__(message_zh)
+        self.status, self.code, self.message_zh = status, code, message_zh
 
 
 @dataclass(frozen=True)
@@ -33,6 +55,7 @@ class Sender:
     channel: str  # "bus" | "http"
     user: str | None
     system: str | None = None  # for HTTP unit-system callers: the system they are registered as
+    routing_key: str | None = None  # bus: report.<area>.<system> (topic permissions bind it to the user)
 
 
 @dataclass
@@ -41,29 +64,50 @@ class ReceiveResult:
     incident_id: str
     report_key: str
     missing_elements: list[str] = field(default_factory=list)
+    primary: bool = False
+    match: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "status": self.status,
             "incident_id": self.incident_id,
             "report_key": self.report_key,
+            "primary": self.primary,
             "missing_elements": self.missing_elements,
             "missing_message": describe_missing(self.missing_elements),
+            "match": self.match,
         }
 
 
 def incident_id_for(primary: ReportV1) -> str:
     digest = hashlib.sha256("/".join(primary.key).encode()).hexdigest()[:10].upper()
-    day = (primary.received_at or primary.occurred_at)
+    day = primary.received_at or primary.occurred_at
     return f"INC-{day:%Y%m%d}-{digest}" if day else f"INC-{digest}"
 
 
 class IntakeService:
-    def __init__(self, *, store: IntakeStore, outbox: Outbox, clock: Clock, settings: IntakeSettings) -> None:
+    def __init__(
+        self, *, store: IntakeStore, outbox: Outbox, clock: Clock, settings: IntakeSettings,
+        match: MatchConfig | None = None,
+    ) -> None:
         self.store = store
         self.outbox = outbox
         self.clock = clock
         self.settings = settings
+        self.areas = AreaTable.load(settings.region)
+        self.match = match or MatchConfig()
+        self.writer = IncidentWriter(store, outbox, self.areas)
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._holder = f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    # ---- normalisation ---------------------------------------------------------------------------
+    def normalise(self, raw: bytes | dict[str, Any]) -> ReportV1:
+        """Raw input → ReportV1 in UTC, or ReportRejected naming the field."""
+        now = self.clock.now()
+        return parse_report(raw, received_at=now, now=now, areas=self.areas, max_bytes=self.settings.max_message_bytes)
+
+    def partition(self, report: ReportV1) -> int:
+        return partition_of(report.area_code, self.areas, self.settings.partitions)
 
     def check_sender(self, report: ReportV1, sender: Sender) -> None:
         """A report may only speak for the system its sender is: anything else is spoofed."""
@@ -77,83 +121,132 @@ class IntakeService:
                     "spoofed",
                     f"发送者身份不符：系统 {system} 应由用户 {expected} 发送，实际为 {sender.user or '（未标明）'}",
                 )
+            parts = (sender.routing_key or "").split(".")
+            if len(parts) == 3 and parts[2] != system:
+                raise Parked("spoofed", f"路由键 {sender.routing_key} 所属系统 {parts[2]} 与报告自称的 {system} 不符")
         elif sender.system is not None and sender.system != system:
             raise Parked("spoofed", f"发送者身份不符：令牌属于系统 {sender.system}，报告自称 {system}")
 
-    async def receive(self, report: ReportV1, *, sender: Sender) -> ReceiveResult:
+    # ---- receive ---------------------------------------------------------------------------------
+    async def receive(self, report: ReportV1, *, sender: Sender, extra: dict[str, Any] | None = None) -> ReceiveResult:
+        """Place one normalised report (received_at set). ``extra`` is kept on the report document
+        (recording officer, callback number, ids of kept originals)."""
         self.check_sender(report, sender)
         now = self.clock.now()
         report = report.with_received_at(now)
         key = report_key(*report.key)
-        missing = missing_elements(report)
-        incident_id, is_primary, reason = await self._place(report)
-        doc = {
-            "_id": key,
-            "system": report.source.system,
-            "report_id": report.source.report_id,
-            "unit": report.source.unit,
-            "report": report.model_dump(mode="json", by_alias=True),
-            "received_at": as_utc(report.received_at or now),
-            "recorded_at": now,
-            "incident_id": incident_id,
-            "primary": is_primary,
-            "missing_elements": missing,
-            "duplicates": 0,
-            "sender": {"channel": sender.channel, "user": sender.user},
-        }
-        if not await self.store.insert_report(doc):
+        if await self.store.get_report(key) is not None:
             return await self._duplicate(key, now)
-        if is_primary:
-            await self._open(incident_id, report, key, missing, now)
-        else:
-            await self._attach(incident_id, report, key, reason, now)
-        return ReceiveResult("opened" if is_primary else "attached", incident_id, key, missing)
+        partition = self.partition(report)
+        async with self._placement(f"partition:{partition}"):
+            if await self.store.get_report(key) is not None:
+                return await self._duplicate(key, now)
+            decision = await self._decide(report, partition)
+            missing = missing_elements(report)
+            incident_id = decision.incident_id or incident_id_for(report)
+            doc = {
+                "_id": key,
+                "system": report.source.system,
+                "report_id": report.source.report_id,
+                "unit": report.source.unit,
+                "channel": report.channel.value,
+                "report": report.model_dump(mode="json", by_alias=True),
+                "received_at": as_utc(report.received_at or now),
+                "recorded_at": now,
+                "incident_id": incident_id,
+                "primary": decision.incident_id is None,
+                "missing_elements": missing,
+                "duplicates": 0,
+                "sender": {"channel": sender.channel, "user": sender.user},
+                "match": {"score": decision.score, "features": decision.features, "reason": decision.reason_zh},
+                **(extra or {}),
+            }
+            if not await self.store.insert_report(doc):
+                return await self._duplicate(key, now)
+            if decision.incident_id is None:
+                await self.writer.open(incident_id, report, key, partition, now)
+                primary = True
+            else:
+                primary = await self.writer.attach(incident_id, report, key, decision, now)
+        return ReceiveResult("opened" if decision.incident_id is None else "attached", incident_id, key, missing,
+                             primary, doc["match"])
 
-    async def _place(self, report: ReportV1) -> tuple[str, bool, str]:
-        """Which incident this report belongs to: an explicit follow-up, or a new incident."""
-        if report.follow_up_of:
+    async def _decide(self, report: ReportV1, partition: int) -> MatchDecision:
+        when = report.occurred_at or report.received_at
+        assert when is not None
+        window = max(self.match.time_window, self.match.received_fallback_window)
+        incidents = await self.store.candidates(partition, as_utc(when) - window, as_utc(when) + window)
+        views = await self._views([d["_id"] for d in incidents])
+        if report.follow_up_of:  # an explicit follow-up links even outside the window
             earlier = await self.store.get_report(report_key(report.source.system, report.follow_up_of))
-            if earlier is not None:
-                return earlier["incident_id"], False, f"续报：本系统先前报告 {report.follow_up_of}"
-        return incident_id_for(report), True, "首报"
+            if earlier is not None and earlier["incident_id"] not in {v.incident_id for v in views}:
+                views += await self._views([earlier["incident_id"]])
+        return decide(report, views, self.match, self.areas)
+
+    async def _views(self, incident_ids: list[str]) -> list[IncidentView]:
+        if not incident_ids:
+            return []
+        by_incident: dict[str, list[ReportV1]] = {i: [] for i in incident_ids}
+        for doc in await self.store.reports_in(incident_ids):
+            by_incident[doc["incident_id"]].append(ReportV1.model_validate(doc["report"]))
+        return [IncidentView(i, rs) for i, rs in by_incident.items() if rs]
 
     async def _duplicate(self, key: str, now: datetime) -> ReceiveResult:
         original = await self.store.count_duplicate(key, now)
-        assert original is not None
-        # a redelivery after a crash: make sure the original's event is in the outbox
-        if original["primary"]:
-            report = ReportV1.model_validate(original["report"])
-            await self._open(original["incident_id"], report, key, original["missing_elements"], now)
+        if original is None:
+            raise RetryLater(f"report {key} vanished while counting a duplicate")
+        report = ReportV1.model_validate(original["report"])
+        async with self._placement(f"partition:{self.partition(report)}"):
+            await self.writer.repair(original, self.partition(report), now)  # finish what a crash left
         log.info("duplicate report", report_key=key, times=original["duplicates"])
-        return ReceiveResult("duplicate", original["incident_id"], key, original["missing_elements"])
+        return ReceiveResult("duplicate", original["incident_id"], key, original["missing_elements"],
+                             bool(original.get("primary")), original.get("match") or {})
 
-    async def _open(self, incident_id: str, report: ReportV1, key: str, missing: list[str], now: datetime) -> None:
-        await self.store.insert_incident(
-            {
-                "_id": incident_id,
-                "opened_at": now,
-                "primary_report": key,
-                "report_keys": [key],
-                "title": report.title,
-                "category": report.category.value,
-                "area_code": report.area_code,
-                "place": report.place,
-                "occurred_at": as_utc(report.occurred_at) if report.occurred_at else None,
-                "classification": report.classification.value,
-                "status": "open",
-                "missing_elements": missing,
-                "casualties": report.casualties.model_dump(),
-                "timeline": [{"at": now, "kind": "opened", "report": key, "text": f"首报：{report.source.unit}"}],
-            }
-        )
-        event = IncidentOpened(incident_id=incident_id, opened_at=now, primary=report, missing_elements=missing)
-        await self.outbox.add(f"{INCIDENT_OPENED}:{incident_id}", INCIDENT_OPENED, event)
+    @asynccontextmanager
+    async def _placement(self, key: str) -> AsyncIterator[None]:
+        """One placement at a time per partition: in this process (a lock) and across processes sharing
+        the store (a claim document with a lease)."""
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            waited, delay = 0.0, 0.005
+            while not await self.store.claim(key, self._holder, self.clock.now(), CLAIM_LEASE):
+                if waited > CLAIM_WAIT_S:
+                    raise RetryLater(f"placement claim {key} held by another intake process")
+                await asyncio.sleep(delay)
+                waited, delay = waited + delay, min(delay * 2, 0.2)
+            try:
+                yield
+            finally:
+                await self.store.release(key, self._holder)
 
-    async def _attach(self, incident_id: str, report: ReportV1, key: str, reason: str, now: datetime) -> None:
-        entry = {"at": now, "kind": "report_attached", "report": key, "text": f"{reason}（{report.source.unit}）"}
-        await self.store.attach(incident_id, key, entry)
-        event = ReportAttached(incident_id=incident_id, attached_at=now, report=report, reason=reason)
-        await self.outbox.add(f"{REPORT_ATTACHED}:{key}", REPORT_ATTACHED, event)
+    # ---- by hand (duty officer / duty head) --------------------------------------------------------
+    async def split(self, incident_id: str, key: str, *, officer: str, reason: str) -> str:
+        incident = await self._open_incident(incident_id)
+        if key not in incident["report_keys"]:
+            raise IntakeError(404, "not_found", f"报告 {key} 不属于事件 {incident_id}")
+        if len(incident["report_keys"]) < 2:
+            raise IntakeError(409, "single_report", "事件只有一份报告，无需拆分")
+        async with self._placement(f"partition:{incident['partition']}"):
+            return await self.writer.split(incident, key, officer, reason, self.clock.now())
+
+    async def merge(self, incident_id: str, other_id: str, *, officer: str, reason: str) -> str:
+        if incident_id == other_id:
+            raise IntakeError(409, "same_incident", "不能将事件与自身合并")
+        target, other = await self._open_incident(incident_id), await self._open_incident(other_id)
+        keys = sorted({f"partition:{target['partition']}", f"partition:{other['partition']}"})
+        async with self._placement(keys[0]):
+            if len(keys) == 1:
+                return await self.writer.merge(target, other, officer, reason, self.clock.now())
+            async with self._placement(keys[1]):
+                return await self.writer.merge(target, other, officer, reason, self.clock.now())
+
+    async def _open_incident(self, incident_id: str) -> dict[str, Any]:
+        incident = await self.store.get_incident(incident_id)
+        if incident is None:
+            raise IntakeError(404, "not_found", f"事件不存在：{incident_id}")
+        if incident["status"] != "open":
+            raise IntakeError(409, "not_open", f"事件 {incident_id} 已{'并入 ' + incident.get('merged_into', '') if incident['status'] == 'merged' else '关闭'}，不能再拆分或合并")
+        return incident
 
     async def record_parked(self, doc: dict[str, Any]) -> None:
         await self.store.park(doc)

@@ -34,6 +34,7 @@ class ReportAttached(_Message):
     attached_at: AwareDatetime
     report: ReportV1
     reason: str = ""
+    now_primary: bool = Field(default=False, description="this report was received earlier than the primary and replaces it")
 
 
 class Level(StrEnum):

@@ -1,0 +1,167 @@
+"""Writing incidents: open from a first report, attach later ones (续报, a possible new primary), split and
+merge by hand. Called under the partition's placement claim (service.py); every change goes on the
+incident's timeline and every event through the outbox under a deterministic id."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from services.intake.domain.areas import AreaTable
+from services.intake.domain.elements import missing_elements
+from services.intake.domain.facts import changes, combined, highest_casualties
+from services.intake.domain.matching import MatchDecision, choose_primary
+from services.intake.partitions import city_key
+from services.intake.store import IntakeStore, report_key
+from shared.clock import as_utc
+from shared.contracts import IncidentOpened, ReportAttached, ReportV1
+from shared.outbox import Outbox
+from shared.topology import INCIDENT_OPENED, REPORT_ATTACHED
+
+
+def event_time(report: ReportV1) -> datetime:
+    when = report.occurred_at or report.received_at
+    assert when is not None, "intake sets received_at on receipt"
+    return as_utc(when)
+
+
+class IncidentWriter:
+    def __init__(self, store: IntakeStore, outbox: Outbox, areas: AreaTable) -> None:
+        self.store = store
+        self.outbox = outbox
+        self.areas = areas
+
+    async def open(self, incident_id: str, report: ReportV1, key: str, partition: int, now: datetime,
+                   entry: dict[str, Any] | None = None) -> None:
+        missing = missing_elements(report)
+        await self.store.insert_incident({
+            "_id": incident_id,
+            "opened_at": now,
+            "updated_at": now,
+            "primary_report": key,
+            "report_keys": [key],
+            "title": report.title,
+            "category": report.category.value,
+            "area_code": report.area_code,
+            "city": city_key(report.area_code, self.areas),
+            "partition": partition,
+            "place": report.place,
+            "occurred_at": as_utc(report.occurred_at) if report.occurred_at else None,
+            "event_from": event_time(report),
+            "event_to": event_time(report),
+            "classification": report.classification.value,
+            "status": "open",
+            "missing_elements": missing,
+            "casualties": report.casualties.model_dump(),
+            "timeline": [entry or {"at": now, "kind": "opened", "report": key,
+                                   "text": f"首报：{report.source.unit}（{report.source.report_id}）"}],
+        })
+        event = IncidentOpened(incident_id=incident_id, opened_at=now, primary=report, missing_elements=missing)
+        await self.outbox.add(f"{INCIDENT_OPENED}:{incident_id}", INCIDENT_OPENED, event)
+
+    async def attach(self, incident_id: str, report: ReportV1, key: str, decision: MatchDecision, now: datetime) -> bool:
+        """Returns whether the attached report became the primary (it was received earlier)."""
+        entry = {"at": now, "kind": "report_attached", "report": key, "unit": report.source.unit,
+                 "score": decision.score, "features": decision.features,
+                 "text": f"并入报告：{report.source.unit}（{report.source.report_id}）。{decision.reason_zh}"}
+        _, new_primary = await self.refresh(incident_id, now, [entry], add_keys=[key])
+        now_primary = new_primary == key
+        event = ReportAttached(incident_id=incident_id, attached_at=now, report=report, reason=decision.reason_zh,
+                               now_primary=now_primary)
+        await self.outbox.add(f"{REPORT_ATTACHED}:{key}", REPORT_ATTACHED, event)
+        return now_primary
+
+    async def refresh(self, incident_id: str, now: datetime, entries: list[dict[str, Any]], *,
+                      add_keys: list[str] | None = None, remove_keys: list[str] | None = None) -> tuple[str, str]:
+        """Recompute the primary and the combined facts from the incident's reports (as stored now);
+        record the changes on the timeline. Returns (old primary key, new primary key)."""
+        incident = await self.store.get_incident(incident_id)
+        assert incident is not None
+        docs = await self.store.reports_of(incident_id)
+        reports = [ReportV1.model_validate(d["report"]) for d in docs]
+        old_primary = incident["primary_report"]
+        entries = list(entries)
+        if not reports:
+            await self.store.update_incident(incident_id, {"status": "empty", "updated_at": now}, entries,
+                                             remove_keys=remove_keys or [])
+            return old_primary, ""
+        primary = choose_primary(reports)
+        new_primary = report_key(*primary.key)
+        merged = combined(reports)
+        raised = changes(incident.get("casualties") or {}, highest_casualties(reports))
+        if raised:
+            entries.append({"at": now, "kind": "follow_up", "text": "续报更新：" + "，".join(raised)})
+        if new_primary != old_primary:
+            entries.append({"at": now, "kind": "primary_changed", "from": old_primary, "to": new_primary,
+                            "text": f"首报变更：{primary.source.unit}（{primary.source.report_id}）接报时间更早，"
+                                    f"改为首报（原首报 {old_primary}）"})
+            for doc in docs:
+                if doc["primary"] != (doc["_id"] == new_primary):
+                    await self.store.set_report(doc["_id"], {"primary": doc["_id"] == new_primary})
+        times = [event_time(r) for r in reports]
+        fields = {
+            "updated_at": now, "primary_report": new_primary, "title": merged.title, "category": merged.category.value,
+            "area_code": merged.area_code, "place": merged.place,
+            "occurred_at": as_utc(merged.occurred_at) if merged.occurred_at else None,
+            "event_from": min(times), "event_to": max(times), "casualties": merged.casualties.model_dump(),
+            "missing_elements": missing_elements(merged), "status": incident["status"] if incident["status"] != "empty"
+            else "open",
+        }
+        await self.store.update_incident(incident_id, fields, entries, add_keys=add_keys or [],
+                                         remove_keys=remove_keys or [])
+        return old_primary, new_primary
+
+    async def repair(self, original: dict[str, Any], partition: int, now: datetime) -> None:
+        """A redelivered report whose first delivery may have crashed half-way: finish its placement."""
+        report = ReportV1.model_validate(original["report"])
+        incident = await self.store.get_incident(original["incident_id"])
+        if incident is None:
+            await self.open(original["incident_id"], report, original["_id"], partition, now)
+        elif original["_id"] not in incident["report_keys"]:
+            match = original.get("match") or {}
+            decision = MatchDecision(original["incident_id"], match.get("score", 0.0), match.get("features", {}),
+                                     match.get("reason", ""))
+            await self.attach(original["incident_id"], report, original["_id"], decision, now)
+        elif original["_id"] == report_key(*report.key) and incident["primary_report"] == original["_id"]:
+            event = IncidentOpened(incident_id=incident["_id"], opened_at=incident["opened_at"], primary=report,
+                                   missing_elements=incident["missing_elements"])
+            await self.outbox.add(f"{INCIDENT_OPENED}:{incident['_id']}", INCIDENT_OPENED, event)
+
+    # ---- by hand ---------------------------------------------------------------------------------
+    async def split(self, incident: dict[str, Any], key: str, officer: str, reason: str, now: datetime) -> str:
+        doc = await self.store.get_report(key)
+        assert doc is not None
+        report = ReportV1.model_validate(doc["report"])
+        new_id = f"{incident['_id']}-S{hashlib.sha256(key.encode()).hexdigest()[:6].upper()}"
+        await self.store.set_report(key, {"incident_id": new_id, "primary": True,
+                                          "split": {"from": incident["_id"], "by": officer, "at": now, "reason": reason}})
+        text = f"人工拆分：{officer} 将报告 {key} 拆出为新事件 {new_id}。理由：{reason}"
+        await self.refresh(incident["_id"], now, [{"at": now, "kind": "split", "report": key, "by": officer,
+                                                    "to": new_id, "text": text}], remove_keys=[key])
+        opened = {"at": now, "kind": "opened", "report": key, "by": officer, "from": incident["_id"],
+                  "text": f"由事件 {incident['_id']} 人工拆分而来（{officer}）。理由：{reason}"}
+        await self.open(new_id, report, key, incident["partition"], now, entry=opened)
+        return new_id
+
+    async def merge(self, target: dict[str, Any], other: dict[str, Any], officer: str, reason: str,
+                    now: datetime) -> str:
+        moved = await self.store.reports_of(other["_id"])
+        for doc in moved:
+            await self.store.set_report(doc["_id"], {
+                "incident_id": target["_id"], "primary": False,
+                "merged": {"from": other["_id"], "by": officer, "at": now, "reason": reason}})
+        keys = [d["_id"] for d in moved]
+        await self.store.update_incident(other["_id"], {"status": "merged", "merged_into": target["_id"],
+                                                        "updated_at": now},
+                                         [{"at": now, "kind": "merged_into", "to": target["_id"], "by": officer,
+                                           "text": f"人工合并：{officer} 将本事件并入 {target['_id']}。理由：{reason}"}])
+        entry = {"at": now, "kind": "merged", "from": other["_id"], "reports": keys, "by": officer,
+                 "text": f"人工合并：{officer} 将事件 {other['_id']} 的 {len(keys)} 份报告并入。理由：{reason}"}
+        _, new_primary = await self.refresh(target["_id"], now, [entry], add_keys=keys)
+        for doc in moved:
+            report = ReportV1.model_validate(doc["report"])
+            event = ReportAttached(incident_id=target["_id"], attached_at=now, report=report,
+                                   reason=f"人工合并（{officer}）：{reason}", now_primary=doc["_id"] == new_primary)
+            await self.outbox.add(f"{REPORT_ATTACHED}:{doc['_id']}:merged:{target['_id']}", REPORT_ATTACHED, event)
+        return target["_id"]
