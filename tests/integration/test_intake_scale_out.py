@@ -67,8 +67,8 @@ async def bound(cluster: Cluster, partitions: int) -> bool:
 
 def incidents_of(cluster: Cluster, process: ServiceProcess) -> list[dict]:
     h = cluster.auth("duty_officer")
-    page = httpx.get(process.base_url + "/api/v1/incidents?limit=200", headers=h, timeout=5).json()
-    return [httpx.get(f"{process.base_url}/api/v1/incidents/{i['id']}", headers=h, timeout=5).json()
+    page = httpx.get(process.base_url + "/api/v1/incidents?limit=200", headers=h, timeout=30).json()
+    return [httpx.get(f"{process.base_url}/api/v1/incidents/{i['id']}", headers=h, timeout=30).json()
             for i in page["items"]]
 
 
