@@ -66,7 +66,7 @@ async def test_county_user_is_held_to_its_own_system(cluster: Cluster, county_us
     await publish(url, "report.450110.wuming-yjj", sample_report(report_id="CU-5"))
 
     async def parked() -> list[dict]:
-        async with httpx.AsyncClient(base_url=intake.base_url, headers=h, timeout=5) as client:
+        async with httpx.AsyncClient(base_url=intake.base_url, headers=h, timeout=30) as client:
             items = (await client.get("/api/v1/parked")).json()["items"]
         return items if len(items) >= 2 else []
 
@@ -75,6 +75,6 @@ async def test_county_user_is_held_to_its_own_system(cluster: Cluster, county_us
     by_id = {json.loads(i["body_text"])["source"]["report_id"]: i for i in items}
     assert set(by_id) == {"CU-4", "CU-5"}
     assert by_id["CU-4"]["user_id"] == user and "binyang-sys" in by_id["CU-4"]["error"]
-    async with httpx.AsyncClient(base_url=intake.base_url, headers=h, timeout=5) as client:
+    async with httpx.AsyncClient(base_url=intake.base_url, headers=h, timeout=30) as client:
         incidents = (await client.get("/api/v1/incidents")).json()
     assert [i["primary_report"] for i in incidents["items"]] == ["wuming-yjj/CU-1"]

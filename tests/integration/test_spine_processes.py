@@ -15,7 +15,7 @@ pytestmark = pytest.mark.integration
 
 
 def _parked(cluster: Cluster, intake_url: str) -> list[dict]:
-    r = httpx.get(intake_url + "/api/v1/parked", headers=cluster.auth("duty_officer"), timeout=5)
+    r = httpx.get(intake_url + "/api/v1/parked", headers=cluster.auth("duty_officer"), timeout=30)
     r.raise_for_status()
     return r.json()["items"]
 
@@ -37,12 +37,12 @@ async def test_report_flows_through_four_processes_to_the_spool(cluster: Cluster
     leader_text = next(t for t in texts if "请阅示" in t)
     assert "较大（III级）" in leader_text and "武鸣区城厢镇某化工厂" in leader_text
 
-    async with httpx.AsyncClient(timeout=5) as http:
+    async with httpx.AsyncClient(timeout=30) as http:
         incidents = (await http.get(intake.base_url + "/api/v1/incidents", headers=cluster.auth("duty_officer"))).json()
     [incident] = incidents["items"]
 
     async def recorded() -> dict:
-        async with httpx.AsyncClient(timeout=5) as http:
+        async with httpx.AsyncClient(timeout=30) as http:
             r = await http.get(f"{escalation.base_url}/api/v1/escalation/incidents/{incident['id']}",
                                headers=cluster.auth("duty_officer"))
         view = r.json() if r.status_code == 200 else {}

@@ -19,16 +19,23 @@ async def test_wrong_types_name_the_field(system: System) -> None:
                                  headers=system.auth("duty_officer"))
     assert r.status_code == 422
     body = r.json()
-    assert body["code"] == "invalid_request"
-    assert any(e["field"].endswith("casualties.deaths") for e in body["errors"])
-    assert "请求内容不符合要求" in body["message"]
+    assert body["code"] == "invalid_field" and body["field"] == "casualties.deaths"
+    assert "死亡人数" in body["message"] and "很多" in body["message"]
 
 
-async def test_malformed_json_is_a_422_not_a_crash(system: System) -> None:
+async def test_malformed_json_is_a_400_not_a_crash(system: System) -> None:
     r = await system.client.post("/api/v1/reports", content=b"{not json", headers={
         **system.auth("duty_officer"), "Content-Type": "application/json"})
+    assert r.status_code == 400
+    assert r.json()["code"] == "not_json" and "不是合法的JSON" in r.json()["message"]
+
+
+async def test_validation_errors_elsewhere_name_the_field_in_chinese(system: System) -> None:
+    r = await system.client.get("/api/v1/incidents?limit=100000", headers=system.auth("duty_officer"))
     assert r.status_code == 422
-    assert r.json()["code"] == "invalid_request"
+    body = r.json()
+    assert body["code"] == "invalid_request" and body["errors"][0]["field"] == "limit"
+    assert "请求内容不符合要求" in body["message"]
 
 
 async def test_unknown_incident_is_a_404_in_chinese(system: System) -> None:
