@@ -6,7 +6,6 @@ import asyncio
 from typing import Any
 
 import structlog
-
 from faststream.rabbit import RabbitBroker
 
 from services.notify.api import build_api
