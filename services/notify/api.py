@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from services.notify import api_directory, api_gateways
+from services.notify import api_directory, api_gateways, api_notices
 from services.notify.service import NotifyService
 from services.notify.service_events import Events
 from services.notify.service_steps import masked
@@ -29,7 +29,7 @@ def public(doc: dict[str, Any]) -> dict[str, Any]:
             "channel": plan[step]["channel"] if step < len(plan) else None}
 
 
-def build_api(svc: NotifyService, events: Events) -> APIRouter:
+def build_api(svc: NotifyService, events: Events, notices: Any) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["notify"])
 
     @router.get("/notifications", summary="通知及其投递状态")
@@ -74,4 +74,5 @@ def build_api(svc: NotifyService, events: Events) -> APIRouter:
 
     api_directory.add_routes(router, svc)
     api_gateways.add_routes(router, svc, events)
+    api_notices.add_routes(router, notices)
     return router

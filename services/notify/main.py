@@ -15,6 +15,7 @@ from services.notify.handlers import register
 from services.notify.sending import GatewayPool, SendPolicy
 from services.notify.service import NotifyService
 from services.notify.service_events import Events
+from services.notify.service_notices import Notices
 from services.notify.store import NotifyStore
 from shared.bus import Bus
 from shared.clock import Clock
@@ -65,12 +66,13 @@ def build(settings: NotifySettings, *, broker: RabbitBroker, clock: Clock) -> Co
                         settings=settings)
     events = Events(svc)
     holder["events"] = events
+    events.notices = Notices(svc)
     router = new_router(lambda: bus, settings)
     register(router, lambda: bus, svc, settings)
     return Component(
         name="notify",
         bus_routers=[router],
-        http_router=build_api(svc, events),
+        http_router=build_api(svc, events, events.notices),
         startup=[store.setup, outbox.setup],
         background=[lambda: relay_forever(outbox, every_s=settings.outbox_poll_seconds),
                     lambda: events.forever(settings.timer_poll_seconds)],

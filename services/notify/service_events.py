@@ -38,6 +38,7 @@ class Events:
         self.store = svc.store
         self.clock = svc.clock
         self.pending_replies: list[tuple[str, str]] = []  # SMPP MO from the gateway's thread
+        self.notices: Any = None  # service_notices.Notices, set by main
 
     async def _record(self, kind: str, outcome: str, detail: str, **fields: Any) -> str:
         await self.store.record_receipt({"at": self.clock.now(), "kind": kind, "outcome": outcome,
@@ -94,6 +95,11 @@ class Events:
         except InvalidContact as exc:
             return await self._record("sms_reply", "bad_sender", str(exc))
         reply = parse_sms_reply(text)
+        if (reply is None or reply.code is None) and self.notices is not None:
+            person = await self.store.person_by_number(number)
+            answered = await self.notices.sms_reply(person["_id"], text) if person else None
+            if answered:
+                return answered
         if reply is None:
             return await self._record("sms_reply", "unparsed", "回复中没有可识别的确认码", sender_tail=number[-4:])
         open_ = await self.store.open_for_number(number, reply.code)
@@ -130,6 +136,8 @@ class Events:
             await self.store.fire_timer(timer["_id"], now, str(outcome))
             fired += 1
         await self.recover_stuck()
+        if self.notices is not None:
+            fired += await self.notices.remind_due()
         return fired
 
     async def recover_stuck(self) -> None:

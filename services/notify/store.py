@@ -50,7 +50,8 @@ class NotifyStore:
         return list(await self.people.find({}).sort("_id", 1).to_list(None))
 
     async def person_by_number(self, number: str) -> dict[str, Any] | None:
-        return await self.people.find_one({"contacts.value": number})
+        # imported people hold E.164; the demo seed holds national numbers
+        return await self.people.find_one({"contacts.value": {"$in": [number, number.removeprefix("+86")]}})
 
     # -- messages ---------------------------------------------------------------------------------
 
