@@ -77,6 +77,48 @@ class NotifySettings(ServiceSettings):
     service: str = "notify"
     http_port: int = 8003
     spool_dir: Path = Path("var/spool")
+    # channel -> gateway names in failover order; a channel not listed goes to the spool (embedded mode)
+    gateways: dict[str, list[str]] = Field(default_factory=dict)
+    public_base_url: str = "http://127.0.0.1:8003"  # where Kannel posts receipts and people open ack links
+    receipt_secrets: dict[str, str] = Field(default_factory=dict)  # gateway name -> secret in its callback URL
+    ack_secret: str = ""  # HMAC key of ack links; empty: a random key per process (links die on restart)
+    ack_link_hours: float = Field(default=24.0, gt=0)
+    ack_timeouts_s: dict[str, float] = Field(default_factory=dict)  # channel -> silence tolerated (acks.py defaults)
+    kannel_sendsms_url: str = "http://127.0.0.1:13013/cgi-bin/sendsms"
+    kannel_username: str = "notify"
+    kannel_password: str = ""
+    kannel_sender: str = ""
+    smpp_host: str = "127.0.0.1"
+    smpp_port: int = 2775
+    smpp_system_id: str = "notify"
+    smpp_password: str = ""
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    fax_mail_domain: str = "fax.localhost"
+    fax_mail_from: str = "notify@localhost"
+    hylafax_host: str = "127.0.0.1"
+    hylafax_port: int = 4559
+    voice_ctrl_host: str = "127.0.0.1"
+    voice_ctrl_port: int = 4444
+    voice_tts_wav: Path = Path("var/tts.wav")
+    send_attempts: int = Field(default=3, ge=1)  # tenacity, within one send (transient errors only)
+    send_initial_wait_s: float = Field(default=0.2, ge=0)
+    send_max_wait_s: float = Field(default=5.0, ge=0)
+    retry_rounds: int = Field(default=3, ge=0)  # later rounds (durable timer) after a failed_temporary
+    retry_after_s: float = Field(default=60.0, ge=0)
+    breaker_threshold: int = Field(default=5, ge=1)
+    breaker_cooldown_s: float = Field(default=30.0, ge=0)
+    gateway_rate_per_s: float = Field(default=20.0, gt=0)
+    gateway_burst: float = Field(default=40.0, ge=1)
+    recipient_limit: int = Field(default=10, ge=1)  # messages to one person per window
+    recipient_window_s: float = Field(default=900.0, gt=0)
+    send_lease_s: float = Field(default=120.0, gt=0)  # a `sending` claim older than this belongs to a dead process
+    office: str = "市政府办公室"
+    masthead: str = "南宁市人民政府办公室"
+    fax_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    notice_first_reminder_s: float = Field(default=3600.0, ge=0)
+    notice_reminder_every_s: float = Field(default=3600.0, gt=0)
+    drill_send_delay_s: float = Field(default=0.0, ge=0)  # drills/tests only: pause after the gateway took a message
 
 
 class SchedulingSettings(ServiceSettings):

@@ -28,6 +28,7 @@ INCIDENT_GRADED = "incident.graded"
 NOTIFY_SEND = "notify.send"
 NOTIFY_STATUS = "notify.status"
 ON_DUTY_QUERY = "scheduling.query.on_duty"
+NOTIFY_UNACKNOWLEDGED = "notify.unacknowledged"
 
 
 def report_routing_key(area_code: str | None, system: str) -> str:

@@ -12,6 +12,7 @@ from shared.contracts.events import (
     ReportAttached,
     SendNotification,
 )
+from shared.contracts.notify import NotificationUnacknowledged
 from shared.contracts.report import Casualties, Category, Channel, Classification, Contact, ReportV1, Source
 
 ALL_CONTRACTS = {
@@ -23,6 +24,7 @@ ALL_CONTRACTS = {
     "zhiban.notify.status/1": NotificationStatus,
     "zhiban.scheduling.on_duty_query/1": OnDutyQuery,
     "zhiban.scheduling.on_duty_answer/1": OnDutyAnswer,
+    "zhiban.notify.unacknowledged/1": NotificationUnacknowledged,
 }
 
 __all__ = [
@@ -35,6 +37,7 @@ __all__ = [
     "IncidentGraded",
     "IncidentOpened",
     "NotificationStatus",
+    "NotificationUnacknowledged",
     "OnDutyAnswer",
     "OnDutyQuery",
     "ReportAttached",

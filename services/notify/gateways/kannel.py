@@ -68,8 +68,9 @@ class KannelSmsGateway:
 
     def dlr_url_for(self, notification_id: str) -> str:
         # Kannel expands %d/%A/... itself; our id is made %-free so that expansion cannot touch it.
+        joiner = "&" if "?" in self.config.dlr_callback_url else "?"  # the callback may carry gw= and secret=
         return (
-            f"{self.config.dlr_callback_url}?nid={id_to_token(notification_id)}"
+            f"{self.config.dlr_callback_url}{joiner}nid={id_to_token(notification_id)}"
             "&type=%d&status=%A&to=%p&smsc=%i&ts=%T&smscmsgid=%F"
         )
 

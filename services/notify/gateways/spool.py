@@ -36,6 +36,10 @@ class SpoolGateway:
     def path_for(self, notification_id: str) -> Path:
         return self.spool_dir / f"{id_to_token(notification_id)}.json"
 
+    async def lookup(self, notification_id: str) -> bool | None:
+        """Did this gateway take the message? The spool can always tell: the file is there or not."""
+        return await asyncio.to_thread(self.path_for(notification_id).exists)
+
     async def send(self, msg: OutboundMessage) -> SendResult:
         try:
             created = await asyncio.to_thread(self._write, msg)
