@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import structlog
@@ -25,23 +24,6 @@ from shared.settings import NotifySettings
 from shared.store import database
 
 log = structlog.get_logger("zhiban.notify")
-
-
-async def relay_forever(outbox: Outbox, *, every_s: float) -> None:
-    """Outbox.relay_forever without ``asyncio.wait_for``: on Python 3.11 wait_for swallows a cancellation
-    that arrives as the wake event fires, and Runtime.stop then waits for ever (seen in tests/service).
-    asyncio.wait never swallows it. To drop once shared/outbox.py is fixed the same way."""
-    while True:
-        waiter = asyncio.ensure_future(outbox._wake.wait())
-        try:
-            await asyncio.wait({waiter}, timeout=every_s)
-        finally:
-            waiter.cancel()
-        outbox._wake.clear()
-        try:
-            await outbox.flush()
-        except Exception as exc:  # noqa: BLE001 - the relay outlives one failed flush
-            log.warning("outbox relay failed; will retry", error=str(exc)[:200])
 
 
 def build(settings: NotifySettings, *, broker: RabbitBroker, clock: Clock) -> Component:
@@ -74,7 +56,7 @@ def build(settings: NotifySettings, *, broker: RabbitBroker, clock: Clock) -> Co
         bus_routers=[router],
         http_router=build_api(svc, events, events.notices),
         startup=[store.setup, outbox.setup],
-        background=[lambda: relay_forever(outbox, every_s=settings.outbox_poll_seconds),
+        background=[lambda: outbox.relay_forever(every_s=settings.outbox_poll_seconds),
                     lambda: events.forever(settings.timer_poll_seconds)],
         state={"service": svc, "events": events, "outbox": outbox, "bus": bus, "store": store},
     )

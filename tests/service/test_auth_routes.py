@@ -12,6 +12,9 @@ from tests.helpers import sample_report
 from tests.service.conftest import System
 
 OPEN = {"/health", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+# gateways (Kannel's dlr-url, MO SMS, keypresses) cannot send a bearer token: a per-gateway secret in the URL;
+# an acknowledgement link carries its own signed token. Each must refuse a caller without them.
+OWN_CREDENTIALS = {"/api/v1/notify/dlr", "/api/v1/notify/mo", "/api/v1/notify/keypress", "/api/v1/notify/ack/{token}"}
 DEMO_ROLES = {
     "duty_officer": Role.duty_officer,
     "duty_head": Role.duty_head,
@@ -26,7 +29,7 @@ def protected_routes(system: System) -> list[tuple[str, str, tuple[Role, ...]]]:
     routes = []
     every = [r for c in system.runtime.components for r in c.http_router.routes] + list(system.app.routes)
     for route in every:
-        if not isinstance(route, APIRoute) or route.path in OPEN:
+        if not isinstance(route, APIRoute) or route.path in OPEN | OWN_CREDENTIALS:
             continue
         requires = [d.call for d in route.dependant.dependencies if isinstance(d.call, Require)]
         assert requires, f"{route.path} has no Require(...) dependency"
@@ -46,6 +49,14 @@ async def test_every_route_refuses_a_caller_without_a_token(system: System) -> N
         assert r.status_code == 401, (method, path, r.status_code, r.text)
         assert r.json()["detail"]["code"] == "unauthenticated"
         assert "身份凭证" in r.json()["detail"]["message"]
+
+
+async def test_gateway_callbacks_refuse_a_caller_without_their_secret(system: System) -> None:
+    for path in OWN_CREDENTIALS:
+        concrete = path.replace("{token}", "forged-token")
+        for query in ("", "?gw=kannel&secret=wrong"):
+            r = await system.client.get(concrete + query)
+            assert r.status_code == 401, (path, query, r.status_code, r.text)
 
 
 async def test_every_route_refuses_a_forged_token(system: System) -> None:
