@@ -162,8 +162,11 @@ def subscribe(
     settings: ServiceSettings,
     *,
     returns: Any = None,
+    single_active: bool = False,
+    name: str | None = None,
 ) -> Callable[[Callable[[Any, RabbitMessage], Awaitable[Any]]], Any]:
-    """Register ``fn(payload, msg)`` on the consumer's quorum queue with parking and retry around it."""
+    """Register ``fn(payload, msg)`` on the consumer's quorum queue with parking and retry around it.
+    ``name`` distinguishes one function subscribed to several queues (it names the AsyncAPI operation)."""
 
     def decorate(fn: Callable[[Any, RabbitMessage], Awaitable[Any]]) -> Any:
         async def handler(body: Any, msg: RabbitMessage) -> Any:
@@ -187,12 +190,12 @@ def subscribe(
             finally:
                 metrics.HANDLED.labels(service, c.name, outcome).inc()
 
-        handler.__name__ = fn.__name__
-        handler.__qualname__ = fn.__qualname__
+        handler.__name__ = name or fn.__name__
+        handler.__qualname__ = name or fn.__qualname__
         handler.__doc__ = fn.__doc__
         handler.__annotations__ = {"body": model, "msg": RabbitMessage, "return": returns}
         return router.subscriber(
-            work_queue(c, delivery_limit=settings.delivery_limit),
+            work_queue(c, delivery_limit=settings.delivery_limit, single_active=single_active),
             EVENTS,
             ack_policy=AckPolicy.NACK_ON_ERROR,
             title=f"{c.queue_name}:consume",

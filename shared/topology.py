@@ -69,18 +69,19 @@ def consumer(service: str, name: str) -> Consumer:
     return CONSUMERS[f"zhiban.{service}.{name}"]
 
 
-def work_queue(c: Consumer, *, delivery_limit: int) -> RabbitQueue:
-    """A service's durable quorum queue; after ``delivery_limit`` redeliveries a message goes to parking."""
+def work_queue(c: Consumer, *, delivery_limit: int, single_active: bool = False) -> RabbitQueue:
+    """A service's durable quorum queue; after ``delivery_limit`` redeliveries a message goes to parking.
+    ``single_active``: one consumer at a time takes the queue's messages, the others stand by."""
+    arguments: dict[str, object] = {
+        "x-delivery-limit": delivery_limit,
+        "x-dead-letter-exchange": PARKING_EXCHANGE.name,
+        "x-dead-letter-routing-key": f"parked.{c.service}.{c.name}",
+    }
+    if single_active:
+        arguments["x-single-active-consumer"] = True
     return RabbitQueue(
-        c.queue_name,
-        queue_type=QueueType.QUORUM,
-        durable=True,
-        routing_key=c.routing_key,
-        arguments={
-            "x-delivery-limit": delivery_limit,
-            "x-dead-letter-exchange": PARKING_EXCHANGE.name,
-            "x-dead-letter-routing-key": f"parked.{c.service}.{c.name}",
-        },
+        c.queue_name, queue_type=QueueType.QUORUM, durable=True, routing_key=c.routing_key,
+        arguments=arguments,  # type: ignore[arg-type]
     )
 
 

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
-from faststream import AckPolicy
 from faststream.rabbit import RabbitRouter
 from faststream.rabbit.annotations import RabbitMessage
 
 from services.intake.domain.errors import ReportRejected
-from services.intake.partitions import partition_bindings, partition_consumer, partition_queue
+from services.intake.partitions import partition_bindings, partition_consumer
 from services.intake.service import IntakeService, Sender
-from shared.bus import Bus, Parked, RetryLater, body_digest, subscribe
+from shared.bus import Bus, Parked, body_digest, subscribe
 from shared.settings import IntakeSettings
-from shared.topology import EVENTS, PARKING_EXCHANGE, Consumer, consumer, parking_queue
+from shared.topology import EVENTS, PARKING_EXCHANGE, Consumer, consumer, parking_queue, work_queue
 
 
 def register(
@@ -40,10 +39,9 @@ def register(
 
     consumers = report_consumers(settings)
     for c in consumers:
-        if settings.partitions == 1:
-            subscribe(router, bus_of, c, dict[str, Any], settings)(receive_report)
-        else:
-            partitioned_subscribe(router, bus_of, c, settings)(receive_report)
+        partitioned = settings.partitions > 1
+        subscribe(router, bus_of, c, dict[str, Any], settings, single_active=partitioned,
+                  name=f"receive_report_{c.name.replace('.', '_')}" if partitioned else None)(receive_report)
 
     @keeper_router.subscriber(parking_queue(), PARKING_EXCHANGE, decoder=raw_body, title="zhiban.parked:keep")
     async def keep_parked(body: bytes, msg: RabbitMessage) -> None:
@@ -72,27 +70,6 @@ def report_consumers(settings: IntakeSettings) -> list[Consumer]:
     return [partition_consumer(k) for k in ids]
 
 
-def partitioned_subscribe(router: RabbitRouter, bus_of: Callable[[], Bus], c: Consumer, settings: IntakeSettings) -> Any:
-    """shared.bus.subscribe's parking and retry, on a single-active-consumer partition queue."""
-
-    def decorate(fn: Callable[[Any, RabbitMessage], Awaitable[Any]]) -> Any:
-        async def handler(body: Any, msg: RabbitMessage) -> Any:
-            try:
-                return await fn(body, msg)
-            except RetryLater:
-                await bus_of().retry_later(msg, c, delay_ms=settings.retry_delay_ms)
-            except Parked as parked:
-                await bus_of().park(msg, code=parked.code, reason_zh=parked.reason_zh, consumer=c.name)
-            return None
-
-        handler.__name__ = f"receive_report_{c.name.replace('.', '_')}"
-        handler.__annotations__ = {"body": dict[str, Any], "msg": RabbitMessage, "return": None}
-        return router.subscriber(partition_queue(c, delivery_limit=settings.delivery_limit), EVENTS,
-                                 ack_policy=AckPolicy.NACK_ON_ERROR, title=f"{c.queue_name}:consume")(handler)
-
-    return decorate
-
-
 async def bind_partitions(broker: Any, settings: IntakeSettings, svc: IntakeService) -> None:
     """Bind each partition queue this process runs to the report keys of its cities (idempotent)."""
     if settings.partitions == 1:
@@ -100,7 +77,7 @@ async def bind_partitions(broker: Any, settings: IntakeSettings, svc: IntakeServ
     bindings = partition_bindings(svc.areas, settings.partitions)
     for c in report_consumers(settings):
         k = int(c.name.rsplit(".p", 1)[1])
-        queue = await broker.declare_queue(partition_queue(c, delivery_limit=settings.delivery_limit))
+        queue = await broker.declare_queue(work_queue(c, delivery_limit=settings.delivery_limit, single_active=True))
         for pattern in bindings[k]:
             await queue.bind(EVENTS.name, routing_key=pattern)
 

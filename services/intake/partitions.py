@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import zlib
 
-from faststream.rabbit import QueueType, RabbitQueue
-
 from services.intake.domain.areas import AreaTable
-from shared.topology import PARKING_EXCHANGE, Consumer, consumer
+from shared.topology import Consumer, consumer
 
 NO_AREA = "000000"
 
@@ -51,20 +49,3 @@ def partition_bindings(areas: AreaTable, partitions: int) -> dict[int, list[str]
 def partition_consumer(k: int) -> Consumer:
     base = consumer("intake", "reports")
     return Consumer(base.service, f"{base.name}.p{k}", f"report.partition.{k}")
-
-
-def partition_queue(c: Consumer, *, delivery_limit: int) -> RabbitQueue:
-    """Like topology.work_queue, plus single-active-consumer: a partition is placed by one process at a time
-    even if several subscribe (the others stand by and take over when it goes away)."""
-    return RabbitQueue(
-        c.queue_name,
-        queue_type=QueueType.QUORUM,
-        durable=True,
-        routing_key=c.routing_key,
-        arguments={
-            "x-delivery-limit": delivery_limit,
-            "x-dead-letter-exchange": PARKING_EXCHANGE.name,
-            "x-dead-letter-routing-key": f"parked.{c.service}.{c.name}",
-            "x-single-active-consumer": True,
-        },
-    )
