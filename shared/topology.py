@@ -28,6 +28,8 @@ INCIDENT_GRADED = "incident.graded"
 NOTIFY_SEND = "notify.send"
 NOTIFY_STATUS = "notify.status"
 ON_DUTY_QUERY = "scheduling.query.on_duty"
+TIMER_WAIT = "escalation.timer.wait"  # + ".<seconds>": one fixed-TTL wait queue per tier
+TIMER_DUE = "escalation.timer.due"
 
 
 def report_routing_key(area_code: str | None, system: str) -> str:
@@ -56,6 +58,7 @@ CONSUMERS: dict[str, Consumer] = {
         Consumer("escalation", "incident-opened", INCIDENT_OPENED),
         Consumer("escalation", "report-attached", REPORT_ATTACHED),
         Consumer("escalation", "notify-status", NOTIFY_STATUS),
+        Consumer("escalation", "timers", TIMER_DUE),
         Consumer("notify", "send", NOTIFY_SEND),
         Consumer("scheduling", "on-duty", ON_DUTY_QUERY),
         Consumer("scheduling", "duty-log-incidents", "incident.#"),
@@ -97,5 +100,24 @@ def retry_queue(c: Consumer, *, delay_ms: int) -> RabbitQueue:
             "x-message-ttl": delay_ms,
             "x-dead-letter-exchange": "",
             "x-dead-letter-routing-key": c.queue_name,
+        },
+    )
+
+
+TIMER_TIERS_S = (1, 5, 30, 300, 3600)
+
+
+def timer_wait_queue(seconds: int) -> RabbitQueue:
+    """Escalation's durable timers on the broker: a message waits ``seconds`` (queue TTL, so no head-of-line
+    blocking), then dead-letters to ``zhiban.escalation.timers``, which fires it or sends it round again."""
+    return RabbitQueue(
+        f"zhiban.escalation.timer-wait.{seconds}",
+        queue_type=QueueType.QUORUM,
+        durable=True,
+        routing_key=f"{TIMER_WAIT}.{seconds}",
+        arguments={
+            "x-message-ttl": seconds * 1000,
+            "x-dead-letter-exchange": "",
+            "x-dead-letter-routing-key": "zhiban.escalation.timers",
         },
     )
