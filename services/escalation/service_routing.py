@@ -102,6 +102,7 @@ class RoutingUseCases:
         urgent = case.state in ("awaiting_post_review", "post_reviewed")
         revision = case.released_revision if case.released_revision is not None else doc["revision"]
         if not self._leaders_wanted(doc, urgent) or self.rules.routing is None:
+            await self.store.set(doc["_id"], {"routed": True, "routing_plan": []})  # decided: officers only
             return
         recipients = self._plan(doc, answer, urgent=urgent)
         if urgent:  # straight to the principal or in-charge leader only
