@@ -103,8 +103,8 @@ class EscalationService(ReviewUseCases, RoutingUseCases, TimerUseCases, ItemUseC
     async def _on_duty(self, category: str | None) -> OnDutyAnswer:
         try:
             return await self.ask_on_duty(OnDutyQuery(at=self.clock.now(), category=category))
-        except TimeoutError as exc:
-            raise RetryLater("值班安排服务未应答，稍后重试") from exc
+        except Exception as exc:  # no answer, or scheduling's queue not there yet: transient either way
+            raise RetryLater(f"值班安排服务未应答，稍后重试（{type(exc).__name__}）") from exc
 
     # ------------------------------------------------------------------ incidents from intake
     async def on_incident_opened(self, event: IncidentOpened) -> None:
