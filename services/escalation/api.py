@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from services.escalation.api_items import add_item_routes
+from services.escalation.api_reports import add_report_routes
 from services.escalation.api_review import add_review_routes
 from services.escalation.codec import public
 from services.escalation.domain.assessment import LevelChangeError
@@ -106,4 +107,5 @@ def build_api(svc: EscalationService) -> APIRouter:
 
     add_review_routes(router, svc)
     add_item_routes(router, svc)
+    add_report_routes(router, svc)
     return router

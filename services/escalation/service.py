@@ -17,6 +17,7 @@ from services.escalation.domain.review import Actor, ReviewCase, review_reasons,
 from services.escalation.domain.rules import Rules, load_rules
 from services.escalation.errors import ConflictError
 from services.escalation.service_items import ItemUseCases
+from services.escalation.service_reports import ReportingUseCases
 from services.escalation.service_review import ReviewUseCases
 from services.escalation.service_routing import RoutingUseCases
 from services.escalation.service_timers import TimerUseCases
@@ -65,7 +66,7 @@ def more_serious(a: str | None, b: str | None) -> bool:
     return a is not None and (b is None or LEVEL_ORDER[a] < LEVEL_ORDER[b])
 
 
-class EscalationService(ReviewUseCases, RoutingUseCases, TimerUseCases, ItemUseCases):
+class EscalationService(ReviewUseCases, RoutingUseCases, TimerUseCases, ItemUseCases, ReportingUseCases):
     def __init__(
         self, *, store: EscalationStore, outbox: Outbox, clock: Clock, rules: Rules, ask_on_duty: AskOnDuty,
         calendar: HolidayCalendar | None = None, read_rules: Callable[[], str] | None = None,

@@ -21,6 +21,11 @@ def _parked(cluster: Cluster, intake_url: str) -> list[dict]:
     return r.json()["items"]
 
 
+def _first_incident(cluster: Cluster, intake_url: str) -> str:
+    page = httpx.get(intake_url + "/api/v1/incidents", headers=cluster.auth("duty_officer")).json()
+    return page["items"][0]["id"] if page["items"] else ""
+
+
 def add_duty_head(cluster: Cluster) -> None:
     """The duty-room head approves 较大 incidents before leaders are told (R-05)."""
     registry = UserRegistry.load(cluster.users_file)
@@ -28,15 +33,23 @@ def add_duty_head(cluster: Cluster) -> None:
     registry.save(cluster.users_file)
 
 
+def _held(cluster: Cluster, escalation_url: str, incident_id: str) -> dict:
+    r = httpx.get(f"{escalation_url}/api/v1/escalation/incidents/{incident_id}", headers=cluster.auth("duty_officer"))
+    view = r.json() if r.status_code == 200 else {}
+    return view if (view.get("review") or {}).get("state") == "awaiting_review" else {}
+
+
+def _approve(cluster: Cluster, escalation_url: str, incident_id: str, revision: int) -> httpx.Response:
+    return httpx.post(f"{escalation_url}/api/v1/escalation/incidents/{incident_id}/review:approve",
+                      headers=cluster.auth("duty_head"), json={"shown_revision": revision})
+
+
 async def approve(cluster: Cluster, escalation_url: str, incident_id: str) -> None:
     async def held() -> dict:
-        r = httpx.get(f"{escalation_url}/api/v1/escalation/incidents/{incident_id}", headers=cluster.auth("duty_officer"))
-        view = r.json() if r.status_code == 200 else {}
-        return view if (view.get("review") or {}).get("state") == "awaiting_review" else {}
+        return _held(cluster, escalation_url, incident_id)
 
     view = await eventually(held, timeout=30)
-    r = httpx.post(f"{escalation_url}/api/v1/escalation/incidents/{incident_id}/review:approve",
-                   headers=cluster.auth("duty_head"), json={"shown_revision": view["revision"]})
+    r = _approve(cluster, escalation_url, incident_id, view["revision"])
     assert r.status_code == 200, r.text
 
 
@@ -51,8 +64,7 @@ async def test_report_flows_through_four_processes_to_the_spool(cluster: Cluster
     spool = cluster.workdir / "spool"
 
     async def incident_id() -> str:
-        page = httpx.get(intake.base_url + "/api/v1/incidents", headers=cluster.auth("duty_officer")).json()
-        return page["items"][0]["id"] if page["items"] else ""
+        return _first_incident(cluster, intake.base_url)
 
     await approve(cluster, escalation.base_url, await eventually(incident_id, timeout=30))
 
