@@ -86,12 +86,16 @@ class TimerUseCases:
     async def fire_due(self: Any) -> int:
         """Claim and fire every due timer in the store; returns how many fired."""
         fired = 0
+        task = asyncio.current_task()
         while (timer := await self.store.claim_due(self.clock.now())) is not None:
             await self._fire(timer)
             fired += 1
+            if task is not None and task.cancelling():
+                raise asyncio.CancelledError
         return fired
 
     async def timers_forever(self: Any, *, every_s: float) -> None:
+        task = asyncio.current_task()
         while True:
             try:
                 await self.fire_due()
@@ -99,6 +103,8 @@ class TimerUseCases:
                 raise
             except Exception as exc:  # a failed firing must not stop the clock; it is logged
                 log.warning("timer poll failed; will retry", error=str(exc)[:300])
+            if task is not None and task.cancelling():  # a cancel swallowed inside a request: stop anyway
+                raise asyncio.CancelledError
             await asyncio.sleep(every_s)
 
     async def on_timer_message(self: Any, t: TimerDue) -> None:
