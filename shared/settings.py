@@ -70,6 +70,12 @@ class EscalationSettings(ServiceSettings):
     http_port: int = 8002
     rules_file: Path = Path(__file__).resolve().parents[1] / "services/escalation/rules/default.yaml"
     on_duty_timeout_s: float = 5.0
+    # the official holiday table is kept by scheduling; escalation only reads the data file
+    holidays_file: Path = Path(__file__).resolve().parents[1] / "services/scheduling/data/holidays.yaml"
+    # who receives what goes "to the duty-room head" (overdue deadlines, late reviews); None = the shift leader
+    duty_head_id: str | None = "p-head"
+    # also keep every timer on the broker (fixed-TTL wait queues), so it fires even if the store was lost
+    broker_timers: bool = True
 
 
 class NotifySettings(ServiceSettings):

@@ -29,6 +29,8 @@ NOTIFY_SEND = "notify.send"
 NOTIFY_STATUS = "notify.status"
 ON_DUTY_QUERY = "scheduling.query.on_duty"
 NOTIFY_UNACKNOWLEDGED = "notify.unacknowledged"
+TIMER_WAIT = "escalation.timer.wait"  # + ".<seconds>": one fixed-TTL wait queue per tier
+TIMER_DUE = "escalation.timer.due"
 
 
 def report_routing_key(area_code: str | None, system: str) -> str:
@@ -57,6 +59,7 @@ CONSUMERS: dict[str, Consumer] = {
         Consumer("escalation", "incident-opened", INCIDENT_OPENED),
         Consumer("escalation", "report-attached", REPORT_ATTACHED),
         Consumer("escalation", "notify-status", NOTIFY_STATUS),
+        Consumer("escalation", "timers", TIMER_DUE),
         Consumer("notify", "send", NOTIFY_SEND),
         Consumer("scheduling", "on-duty", ON_DUTY_QUERY),
         Consumer("scheduling", "duty-log-incidents", "incident.#"),
@@ -81,7 +84,7 @@ def work_queue(c: Consumer, *, delivery_limit: int, single_active: bool = False)
         arguments["x-single-active-consumer"] = True
     return RabbitQueue(
         c.queue_name, queue_type=QueueType.QUORUM, durable=True, routing_key=c.routing_key,
-        arguments=arguments,  # type: ignore[arg-type]
+        arguments=arguments,  # type: ignore[arg-type,call-overload]
     )
 
 
@@ -99,5 +102,24 @@ def retry_queue(c: Consumer, *, delay_ms: int) -> RabbitQueue:
             "x-message-ttl": delay_ms,
             "x-dead-letter-exchange": "",
             "x-dead-letter-routing-key": c.queue_name,
+        },
+    )
+
+
+TIMER_TIERS_S = (1, 5, 30, 300, 3600)
+
+
+def timer_wait_queue(seconds: int) -> RabbitQueue:
+    """Escalation's durable timers on the broker: a message waits ``seconds`` (queue TTL, so no head-of-line
+    blocking), then dead-letters to ``zhiban.escalation.timers``, which fires it or sends it round again."""
+    return RabbitQueue(
+        f"zhiban.escalation.timer-wait.{seconds}",
+        queue_type=QueueType.QUORUM,
+        durable=True,
+        routing_key=f"{TIMER_WAIT}.{seconds}",
+        arguments={
+            "x-message-ttl": seconds * 1000,
+            "x-dead-letter-exchange": "",
+            "x-dead-letter-routing-key": "zhiban.escalation.timers",
         },
     )

@@ -1,17 +1,61 @@
-"""Escalation's HTTP routes: an incident's level, grading and timeline."""
+"""Escalation's HTTP routes: incidents (level, history, review, timeline), rules, timers."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
 
+from services.escalation.api_items import add_item_routes
+from services.escalation.api_reports import add_report_routes
+from services.escalation.api_review import add_review_routes
+from services.escalation.codec import public
+from services.escalation.domain.assessment import LevelChangeError
+from services.escalation.domain.instructions import InstructionError
+from services.escalation.domain.review import ReviewError
+from services.escalation.domain.rules import RulesError
+from services.escalation.errors import ConflictError
 from services.escalation.service import EscalationService
 from shared.auth import STAFF, Principal, Require, Role
-from shared.clock import to_local
+from shared.clock import as_utc, to_local
 from shared.http import ApiError
 
 Staff = Annotated[Principal, Depends(Require(*STAFF, Role.leader))]
+Officer = Annotated[Principal, Depends(Require(Role.duty_officer, Role.duty_head))]
+Admin = Annotated[Principal, Depends(Require(Role.admin))]
+REVIEW_STATUS = {"wrong_state": 409, "stale_approval": 409, "not_authorised": 403, "not_on_duty": 403,
+                 "comment_required": 422, "bad_edit": 422}
+
+
+@asynccontextmanager
+async def domain_errors() -> AsyncIterator[None]:
+    """Each domain refusal becomes one precise error; nothing was written when it is raised."""
+    try:
+        yield
+    except LookupError as exc:
+        raise ApiError(404, "not_found", str(exc).strip("'\"")) from exc
+    except ConflictError as exc:
+        raise ApiError(409, "stale", str(exc)) from exc
+    except ReviewError as exc:
+        raise ApiError(REVIEW_STATUS.get(exc.code, 409), exc.code, str(exc)) from exc
+    except (LevelChangeError, InstructionError) as exc:
+        raise ApiError(422, "invalid", str(exc)) from exc
+
+
+class LevelDecision(BaseModel):
+    action: Literal["confirm", "override", "may_escalate"]
+    shown_revision: int = Field(ge=0, description="事件的版本号（查看时的 revision）")
+    level: Literal["I", "II", "III", "IV"] | None = None
+    reason: str = Field(default="", max_length=1000)
+    may_escalate: bool | None = None
+
+
+def timeline_view(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    timeline = sorted(doc.get("timeline", []), key=lambda e: as_utc(e["at"]))
+    return [{**e, "at_local": f"{to_local(as_utc(e['at'])):%Y-%m-%d %H:%M}"} for e in timeline]
 
 
 def build_api(svc: EscalationService) -> APIRouter:
@@ -23,22 +67,45 @@ def build_api(svc: EscalationService) -> APIRouter:
         skip: Annotated[int, Query(ge=0)] = 0,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
     ) -> list[dict[str, Any]]:
-        return [{**{k: v for k, v in d.items() if k != "_id"}, "id": d["_id"]} for d in await svc.store.list(skip=skip, limit=limit)]
+        return [public(d) for d in await svc.store.list(skip=skip, limit=limit)]
 
-    @router.get("/incidents/{incident_id}", summary="事件的级别、定级依据、通知状态与时间线")
+    @router.get("/incidents/{incident_id}", summary="事件的级别、定级历史、审核、通知状态与时间线（精确到分钟）")
     async def get_incident(incident_id: str, who: Staff) -> dict[str, Any]:
         doc = await svc.store.get(incident_id)
         if doc is None:
             raise ApiError(404, "not_found", f"事件不存在或尚未处理：{incident_id}")
-        timeline = sorted(doc.get("timeline", []), key=lambda e: e["at"])
-        return {
-            **{k: v for k, v in doc.items() if k not in ("_id", "timeline")},
-            "id": doc["_id"],
-            "timeline": [{**e, "at_local": f"{to_local(e['at']):%Y-%m-%d %H:%M}"} for e in timeline],
-        }
+        return {**public({k: v for k, v in doc.items() if k not in ("timeline", "text_all")}),
+                "timeline": timeline_view(doc)}
+
+    @router.post("/incidents/{incident_id}/level", summary="值班人员确认或更改等级、标记可能升级（须说明理由）")
+    async def decide_level(incident_id: str, body: LevelDecision, who: Officer) -> dict[str, Any]:
+        async with domain_errors():
+            doc = await svc.decide_level(incident_id, action=body.action, by=who.id,
+                                         shown_revision=body.shown_revision, level=body.level, reason=body.reason,
+                                         may_escalate=body.may_escalate)
+        return {"id": incident_id, "level": doc["level"], "revision": doc["revision"],
+                "may_escalate": doc["may_escalate"], "review": doc["review"]["state"]}
+
+    @router.get("/incidents/{incident_id}/timers", summary="事件的时限与定时器（含已触发、已取消）")
+    async def incident_timers(incident_id: str, who: Staff) -> dict[str, Any]:
+        timers = await svc.store.timers_of({"incident_id": incident_id})
+        return {"items": [public(t) for t in timers], "outbox_pending": await svc.outbox.pending_count()}
 
     @router.get("/rules", summary="当前生效的规则版本")
     async def rules(who: Staff) -> dict[str, Any]:
         return {"version": svc.rules.version}
 
+    @router.post("/rules:reload", summary="重新加载规则文件（无需重启）；文件有误时保持原规则并逐项说明")
+    async def reload_rules(request: Request, who: Admin) -> dict[str, Any]:
+        before = svc.rules.version
+        try:
+            rules = svc.reload_rules()
+        except RulesError as exc:
+            raise ApiError(422, "invalid_rules", "规则文件无效，仍使用版本 " + before + "：" + "；".join(
+                f"{path}：{zh}" for path, zh, _ in exc.problems)) from exc
+        return {"version": rules.version, "previous": before}
+
+    add_review_routes(router, svc)
+    add_item_routes(router, svc)
+    add_report_routes(router, svc)
     return router

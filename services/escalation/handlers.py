@@ -7,9 +7,10 @@ from collections.abc import Callable
 from faststream.rabbit import RabbitRouter
 from faststream.rabbit.annotations import RabbitMessage
 
+from services.escalation.errors import ConflictError
 from services.escalation.service import EscalationService
-from shared.bus import Bus, subscribe
-from shared.contracts import IncidentOpened, NotificationStatus, ReportAttached
+from shared.bus import Bus, RetryLater, subscribe
+from shared.contracts import IncidentOpened, NotificationStatus, ReportAttached, TimerDue
 from shared.settings import EscalationSettings
 from shared.topology import consumer
 
@@ -19,15 +20,23 @@ def register(
 ) -> None:
     @subscribe(router, bus_of, consumer("escalation", "incident-opened"), IncidentOpened, settings)
     async def grade_and_route(event: IncidentOpened, msg: RabbitMessage) -> None:
-        """A new incident: grade it, ask who is on duty, request the notifications."""
+        """A new incident: assess it, tell the officer, hold it for review or route it, plan its clocks."""
         await svc.on_incident_opened(event)
 
     @subscribe(router, bus_of, consumer("escalation", "report-attached"), ReportAttached, settings)
     async def follow_up(event: ReportAttached, msg: RabbitMessage) -> None:
-        """A follow-up (续报): record it and re-grade on the merged facts."""
-        await svc.on_report_attached(event)
+        """A follow-up (续报): record the stage and re-assess on the merged facts."""
+        try:
+            await svc.on_report_attached(event)
+        except ConflictError as exc:
+            raise RetryLater(str(exc)) from exc
 
     @subscribe(router, bus_of, consumer("escalation", "notify-status"), NotificationStatus, settings)
     async def record_delivery(event: NotificationStatus, msg: RabbitMessage) -> None:
         """A notification changed state: put it on the incident's timeline."""
         await svc.on_notification_status(event)
+
+    @subscribe(router, bus_of, consumer("escalation", "timers"), TimerDue, settings)
+    async def timer_due(timer: TimerDue, msg: RabbitMessage) -> None:
+        """A durable timer back from its broker wait queue: fire it once, or send it round again."""
+        await svc.on_timer_message(timer)

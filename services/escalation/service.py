@@ -1,5 +1,6 @@
-"""Escalation's service layer: grade each incident, ask who is on duty, request notifications, keep the
-timeline. Every step is keyed so a redelivered event changes nothing twice."""
+"""Escalation's service layer: assess each incident, keep its level history, gate it through review, route
+it, run its clocks. Every step is keyed (timeline keys, outbox ids, timer keys) so a redelivered event
+changes nothing twice; every change to an incident is one write guarded by its revision."""
 
 from __future__ import annotations
 
@@ -7,192 +8,262 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from services.escalation.domain.grading import Facts, Grading, grade
-from services.escalation.domain.notice_text import casualty_phrase, incident_notice
-from services.escalation.domain.rules import Rules
+from services.escalation.codec import history_from_doc, history_to_doc, review_from_doc, review_to_doc
+from services.escalation.domain.assessment import Assessment, LevelHistory, assess
+from services.escalation.domain.calendar import HolidayCalendar, TableCalendar
+from services.escalation.domain.clocks import stage_name
+from services.escalation.domain.grading import LEVEL_ORDER, Facts
+from services.escalation.domain.review import Actor, ReviewCase, review_reasons, submit
+from services.escalation.domain.rules import Rules, load_rules
+from services.escalation.errors import ConflictError
+from services.escalation.service_items import ItemUseCases
+from services.escalation.service_reports import ReportingUseCases
+from services.escalation.service_review import ReviewUseCases
+from services.escalation.service_routing import RoutingUseCases
+from services.escalation.service_timers import TimerUseCases
 from services.escalation.store import EscalationStore
 from shared.bus import RetryLater
-from shared.clock import Clock, to_local
+from shared.clock import Clock, as_utc
 from shared.contracts import (
     IncidentGraded,
     IncidentOpened,
-    NotificationStatus,
     OnDutyAnswer,
     OnDutyQuery,
     ReportAttached,
     ReportV1,
-    SendNotification,
 )
-from shared.contracts.events import NotifyChannel
+from shared.contracts.escalation import TimerDue
 from shared.outbox import Outbox
-from shared.topology import INCIDENT_GRADED, NOTIFY_SEND
+from shared.topology import INCIDENT_GRADED
 
-LEVEL_ORDER = ("I", "II", "III", "IV")
 AskOnDuty = Callable[[OnDutyQuery], Awaitable[OnDutyAnswer]]
-
-
-def reaches(level: str | None, threshold: str) -> bool:
-    return level is not None and LEVEL_ORDER.index(level) <= LEVEL_ORDER.index(threshold)
+Recirculate = Callable[[TimerDue, int], Awaitable[None]]
+SYSTEM = Actor("system", "duty_officer")
+FACT_FIELDS = tuple(Facts.__dataclass_fields__)
 
 
 def facts_of(report: ReportV1) -> Facts:
     c = report.casualties
     return Facts(
-        deaths=c.deaths,
-        injuries=c.injuries,
-        serious_injuries=c.serious_injuries,
-        missing=c.missing,
-        trapped=c.trapped,
-        evacuated=report.evacuated,
-        economic_loss_cny=report.economic_loss_cny,
+        deaths=c.deaths, injuries=c.injuries, serious_injuries=c.serious_injuries, missing=c.missing,
+        trapped=c.trapped, evacuated=report.evacuated, economic_loss_cny=report.economic_loss_cny,
+        ill=c.ill, collective_unit_ill=c.collective_unit_ill, magnitude=report.magnitude,
+        dense_area=report.dense_area, participants=report.participants,
     )
 
 
 def merge_facts(a: Facts, b: Facts) -> Facts:
     """A follow-up's facts update the incident: the larger known figure stands."""
 
-    def larger(x: float | None, y: float | None) -> Any:
+    def larger(x: Any, y: Any) -> Any:
         return y if x is None else x if y is None else max(x, y)
 
-    return Facts(**{name: larger(getattr(a, name), getattr(b, name)) for name in Facts.__dataclass_fields__})
+    return Facts(**{name: larger(getattr(a, name), getattr(b, name)) for name in FACT_FIELDS})
 
 
-class EscalationService:
+def more_serious(a: str | None, b: str | None) -> bool:
+    """True when level ``a`` is more serious than ``b``."""
+    return a is not None and (b is None or LEVEL_ORDER[a] < LEVEL_ORDER[b])
+
+
+class EscalationService(ReviewUseCases, RoutingUseCases, TimerUseCases, ItemUseCases, ReportingUseCases):
     def __init__(
-        self, *, store: EscalationStore, outbox: Outbox, clock: Clock, rules: Rules, ask_on_duty: AskOnDuty
+        self, *, store: EscalationStore, outbox: Outbox, clock: Clock, rules: Rules, ask_on_duty: AskOnDuty,
+        calendar: HolidayCalendar | None = None, read_rules: Callable[[], str] | None = None,
+        duty_head_id: str | None = None, recirculate: Recirculate | None = None,
+        broker_live: Callable[[], bool] = lambda: False,
     ) -> None:
         self.store = store
         self.outbox = outbox
         self.clock = clock
         self.rules = rules
         self.ask_on_duty = ask_on_duty
+        self.calendar = calendar or TableCalendar()
+        self.read_rules = read_rules
+        self.duty_head_id = duty_head_id
+        self.recirculate = recirculate
+        self.broker_live = broker_live
+
+    # ------------------------------------------------------------------ rules
+    def reload_rules(self) -> Rules:
+        """Read and validate the rules file again; on any problem (RulesError) the active rules stay."""
+        if self.read_rules is None:
+            raise RuntimeError("no rules source configured")
+        self.rules = load_rules(self.read_rules())
+        return self.rules
 
     def _entry(self, key: str, kind: str, text: str, at: datetime | None = None, **extra: Any) -> dict[str, Any]:
-        return {"key": key, "at": at or self.clock.now(), "kind": kind, "text": text, **extra}
+        return {"key": key, "at": at or self.clock.now(), "kind": kind, "text": text,
+                "rules_version": self.rules.version, **extra}
 
+    def _assess(self, doc: dict[str, Any]) -> Assessment:
+        occurred = doc.get("occurred_at")
+        return assess(Facts(**doc["facts"]), doc["category"], doc.get("text_all", ""), doc.get("area_code"),
+                      as_utc(occurred) if occurred else None, self.rules, self.calendar)
+
+    async def _on_duty(self, category: str | None) -> OnDutyAnswer:
+        try:
+            return await self.ask_on_duty(OnDutyQuery(at=self.clock.now(), category=category))
+        except Exception as exc:  # no answer, or scheduling's queue not there yet: transient either way
+            raise RetryLater(f"值班安排服务未应答，稍后重试（{type(exc).__name__}）") from exc
+
+    # ------------------------------------------------------------------ incidents from intake
     async def on_incident_opened(self, event: IncidentOpened) -> None:
         report = event.primary
-        facts = facts_of(report)
-        grading = grade(facts, self.rules.table_for(report.category.value))
+        now = self.clock.now()
         incident_id = event.incident_id
-        await self.store.create(
-            {
-                "_id": incident_id,
-                "opened_at": event.opened_at,
-                "title": report.title,
-                "category": report.category.value,
-                "area_code": report.area_code,
-                "place": report.place,
-                "occurred_at": report.occurred_at,
-                "unit": report.source.unit,
-                "classification": report.classification.value,
-                "facts": facts.__dict__,
-                "level": grading.level,
-                "grading_reasons": grading.reasons,
-                "rules_version": self.rules.version,
-                "routed": False,
-                "notifications": {},
-                "timeline": [
-                    self._entry("opened", "report", f"收到首报：{report.source.unit}《{report.title}》", event.opened_at)
-                ],
-            }
-        )
-        await self._record_grading(incident_id, grading, report, revision=0)
-        doc = await self.store.get(incident_id)
-        if doc is not None and not doc.get("routed"):
-            await self._route(doc)
-
-    async def _record_grading(self, incident_id: str, grading: Grading, report: ReportV1, *, revision: int) -> None:
-        level_text = f"{grading.level}级" if grading.level else "待定级"
-        text = f"建议定级：{level_text}；依据：{'；'.join(grading.reasons)}（规则版本 {self.rules.version}）"
-        if await self.store.add_timeline(incident_id, self._entry(f"graded:{revision}", "grading", text)):
-            event = IncidentGraded(
-                incident_id=incident_id,
-                graded_at=self.clock.now(),
-                level=grading.level,
-                category=report.category,
-                reasons=grading.reasons,
-                rules_version=self.rules.version,
-            )
-            await self.outbox.add(f"{INCIDENT_GRADED}:{incident_id}:{revision}", INCIDENT_GRADED, event)
-
-    async def _route(self, doc: dict[str, Any]) -> None:
-        incident_id = doc["_id"]
-        try:
-            answer = await self.ask_on_duty(OnDutyQuery(at=self.clock.now(), category=doc["category"]))
-        except TimeoutError as exc:
-            raise RetryLater("值班安排服务未应答，稍后重试") from exc
-        recipients = [(person, "duty_officer") for person in answer.duty_officers]
-        if reaches(doc["level"], self.rules.notify_leader_from_level) and answer.leader_in_charge:
-            recipients.append((answer.leader_in_charge, "leader_in_charge"))
-        facts = doc["facts"]
-        occurred = doc.get("occurred_at")
-        for person, purpose in recipients:
-            subject, body = incident_notice(
-                title=doc["title"],
-                level=doc["level"],
-                category=doc["category"],
-                place=doc.get("place"),
-                occurred_local=to_local(occurred) if occurred else None,
-                casualties=casualty_phrase(
-                    facts.get("deaths"), facts.get("serious_injuries"), facts.get("injuries"), facts.get("missing")
-                ),
-                unit=doc["unit"],
-                purpose=purpose,
-            )
-            notification_id = f"{incident_id}_initial_{person}"
-            command = SendNotification(
-                notification_id=notification_id,
-                person_id=person,
-                channels=[NotifyChannel.sms],
-                classification=doc["classification"],
-                subject=subject,
-                body=body,
-                incident_id=incident_id,
-                requested_at=self.clock.now(),
-            )
-            await self.outbox.add(f"{NOTIFY_SEND}:{notification_id}", NOTIFY_SEND, command)
-            who = "值班人员" if purpose == "duty_officer" else "分管领导"
-            await self.store.add_timeline(
-                incident_id,
-                self._entry(f"notify_requested:{notification_id}", "notification", f"通知{who} {person}",
-                            notification_id=notification_id, person_id=person),
-            )
-        await self.store.set(incident_id, {"routed": True, "on_duty": answer.model_dump(mode="json", by_alias=True)})
+        received = report.received_at or event.opened_at
+        doc: dict[str, Any] = {
+            "_id": incident_id, "opened_at": event.opened_at, "title": report.title,
+            "category": report.category.value, "area_code": report.area_code, "place": report.place,
+            "occurred_at": report.occurred_at, "received_at": received, "unit": report.source.unit,
+            "classification": report.classification.value, "measures": report.measures or "",
+            "text_all": f"{report.title}\n{report.place or ''}\n{report.text}",
+            "facts": facts_of(report).__dict__, "revision": 0, "routed": False, "notifications": {},
+            "reports": [{"unit": report.source.unit, "received_at": received, "report_id": report.source.report_id}],
+            "stages": [{"stage": "初报", "at": received, "unit": report.source.unit, "title": report.title}],
+        }
+        assessment = self._assess(doc)
+        history = LevelHistory().suggest(assessment, at=now)
+        case = self._submit(ReviewCase(incident_id), assessment.level, assessment.sensitive, False, 0)
+        doc.update(self._grading_fields(assessment, history), review=review_to_doc(case), review_cycles=[])
+        doc["timeline"] = [
+            self._entry("opened", "report", f"收到首报（初报）：{report.source.unit}《{report.title}》", event.opened_at),
+            self._grading_entry("graded:0", assessment),
+            self._review_entry(case, 0),
+        ]
+        if await self.store.create(doc):
+            await self._publish_grading(incident_id, assessment, history, 0)
+        stored = await self.store.get(incident_id)
+        if stored is not None:
+            await self._proceed(stored)
 
     async def on_report_attached(self, event: ReportAttached) -> None:
         doc = await self.store.get(event.incident_id)
         if doc is None:
             raise RetryLater(f"事件 {event.incident_id} 尚未建立，稍后重试")
         key = f"attached:{event.report.source.system}/{event.report.source.report_id}"
-        added = await self.store.add_timeline(
-            event.incident_id,
-            self._entry(key, "report", f"续报：{event.report.source.unit}《{event.report.title}》", event.attached_at),
-        )
-        if not added:
+        if any(e["key"] == key for e in doc["timeline"]):
+            await self._proceed(doc)
             return
-        facts = merge_facts(Facts(**doc["facts"]), facts_of(event.report))
-        grading = grade(facts, self.rules.table_for(doc["category"]))
-        revision = sum(1 for e in doc["timeline"] if e["kind"] == "grading")
-        await self.store.set(
-            event.incident_id, {"facts": facts.__dict__, "level": grading.level, "grading_reasons": grading.reasons}
+        report = event.report
+        received = report.received_at or event.attached_at
+        n = len(doc.get("stages", []))
+        stage = "终报" if "终报" in report.title else stage_name(n)
+        changed = {
+            "facts": merge_facts(Facts(**doc["facts"]), facts_of(report)).__dict__,
+            "text_all": doc.get("text_all", "") + f"\n{report.title}\n{report.text}",
+            "reports": doc.get("reports", []) + [{"unit": report.source.unit, "received_at": received,
+                                                  "report_id": report.source.report_id}],
+            "stages": doc.get("stages", []) + [{"stage": stage, "at": received, "unit": report.source.unit,
+                                                "title": report.title}],
+        }
+        entry = self._entry(key, "report", f"{stage}：{report.source.unit}《{report.title}》", event.attached_at)
+        await self._regrade(doc, changed, [entry], reason=f"{stage}后重新评估")
+
+    async def _regrade(self, doc: dict[str, Any], changed: dict[str, Any], entries: list[dict[str, Any]], *,
+                       reason: str, history: LevelHistory | None = None) -> dict[str, Any]:
+        """Re-assess after new facts or a level decision; reopen review when the change requires it."""
+        now = self.clock.now()
+        revision = doc["revision"] + 1
+        merged = {**doc, **changed}
+        assessment = self._assess(merged)
+        if history is None:
+            history = history_from_doc(doc.get("level_history")).suggest(assessment, at=now)
+        fields = {**changed, **self._grading_fields(assessment, history), "revision": revision}
+        case = review_from_doc(doc["_id"], doc.get("review"))
+        released_level = doc.get("released_level")
+        needs = review_reasons(history.current, assessment.sensitive, history.may_escalate, self.rules.review) \
+            if self.rules.review else []
+        if needs and case.state in ("not_required", "approved", "post_reviewed") and (
+            case.state == "not_required" or more_serious(history.current, released_level)
+        ):
+            fields["review_cycles"] = doc.get("review_cycles", []) + [review_to_doc(case)]
+            case = self._submit(ReviewCase(doc["_id"]), history.current, assessment.sensitive,
+                                history.may_escalate, revision)
+            fields["review"] = review_to_doc(case)
+            entries = entries + [self._review_entry(case, revision)]
+        entries = entries + [self._grading_entry(f"graded:{revision}", assessment, history, reason)]
+        if not await self.store.update_at_revision(doc["_id"], doc["revision"], fields, entries):
+            raise ConflictError(f"事件 {doc['_id']} 已被他人更新，请刷新后重试")
+        if history.current != doc.get("level") or assessment.sensitive != doc.get("sensitive"):
+            await self._publish_grading(doc["_id"], assessment, history, revision)
+        updated = await self.store.get(doc["_id"])
+        assert updated is not None
+        await self._proceed(updated)
+        return updated
+
+    def _submit(self, case: ReviewCase, level: str | None, sensitive: bool, may_escalate: bool,
+                revision: int) -> ReviewCase:
+        reasons = review_reasons(level, sensitive, may_escalate, self.rules.review) if self.rules.review else []
+        return submit(case, reasons=reasons, by=SYSTEM, at=self.clock.now(), revision=revision)
+
+    def _grading_fields(self, a: Assessment, history: LevelHistory) -> dict[str, Any]:
+        return {
+            "level": history.current, "suggested_level": a.level, "grading_reasons": a.reasons,
+            "sensitive": a.sensitive, "sensitive_reasons": a.sensitive_reasons,
+            "may_escalate": history.may_escalate, "rules_version": self.rules.version,
+            "level_history": history_to_doc(history),
+        }
+
+    def _grading_entry(self, key: str, a: Assessment, history: LevelHistory | None = None,
+                       why: str = "") -> dict[str, Any]:
+        level_text = f"{a.level}级" if a.level else "待定级"
+        text = f"建议定级：{level_text}；依据：{'；'.join(a.reasons)}"
+        if a.sensitive:
+            text += f"；敏感：{'；'.join(a.sensitive_reasons)}"
+        if history is not None and history.current != a.level:
+            text += f"；现行等级：{history.current or '待定'}级（人工定级）"
+        text += f"（规则版本 {self.rules.version}{'，' + why if why else ''}）"
+        return self._entry(key, "grading", text, level=a.level, sensitive=a.sensitive)
+
+    async def _publish_grading(self, incident_id: str, a: Assessment, history: LevelHistory, revision: int) -> None:
+        doc = await self.store.get(incident_id)
+        category = doc["category"] if doc else "other"
+        event = IncidentGraded(
+            incident_id=incident_id, graded_at=self.clock.now(), level=history.current, category=category,
+            sensitive=a.sensitive, reasons=a.reasons, rules_version=self.rules.version,
+            sensitive_reasons=a.sensitive_reasons, may_escalate=history.may_escalate,
         )
-        if grading.level != doc["level"]:
-            await self._record_grading(event.incident_id, grading, event.report, revision=revision)
+        await self.outbox.add(f"{INCIDENT_GRADED}:{incident_id}:{revision}", INCIDENT_GRADED, event)
 
-    async def on_notification_status(self, event: NotificationStatus) -> None:
-        if event.incident_id is None or await self.store.get(event.incident_id) is None:
-            return
-        names = {"sending": "发送中", "sent": "已发出", "delivered": "已送达", "acknowledged": "已确认",
-                 "failed_temporary": "暂时失败（将重试）", "failed_permanent": "发送失败", "pending": "待发送"}
-        text = f"通知 {event.person_id}：{names[event.state.value]}（{event.gateway or event.channel or ''}）{event.detail}"
-        await self.store.add_timeline(
-            event.incident_id,
-            self._entry(f"notify:{event.notification_id}:{event.state.value}", "notification_status", text, event.at,
-                        notification_id=event.notification_id, state=event.state.value),
-        )
-        await self.store.set(event.incident_id, {f"notifications.{_field(event.notification_id)}": event.state.value})
+    # ------------------------------------------------------------------ officer's level decisions
+    async def decide_level(self, incident_id: str, *, action: str, by: str, shown_revision: int,
+                           level: str | None = None, reason: str = "", may_escalate: bool | None = None
+                           ) -> dict[str, Any]:
+        """confirm | override | may_escalate — LevelChangeError (Chinese) when it cannot be recorded."""
+        doc = await self._current(incident_id, shown_revision)
+        now, version = self.clock.now(), self.rules.version
+        history = history_from_doc(doc.get("level_history"))
+        if action == "confirm":
+            history = history.confirm(by=by, at=now, rules_version=version)
+            text = f"{by} 确认等级：{history.current}级"
+        elif action == "override":
+            history = history.override(level or "", reason=reason, by=by, at=now, rules_version=version)
+            text = f"{by} 更改等级为 {history.current}级，理由：{reason.strip()}"
+        else:
+            history = history.set_may_escalate(bool(may_escalate), reason=reason, by=by, at=now, rules_version=version)
+            text = f"{by} {'标记' if may_escalate else '取消'}“可能升级”，理由：{reason.strip()}"
+        entry = self._entry(f"level:{doc['revision'] + 1}", "level_decision", text, by=by, action=action)
+        return await self._regrade(doc, {}, [entry], reason="人工定级", history=history)
 
+    async def _current(self, incident_id: str, shown_revision: int | None) -> dict[str, Any]:
+        doc = await self.store.get(incident_id)
+        if doc is None:
+            raise LookupError(f"事件不存在或尚未处理：{incident_id}")
+        if shown_revision is not None and shown_revision != doc["revision"]:
+            raise ConflictError(f"事件已在您查看后更新（您看到第{shown_revision}版，当前第{doc['revision']}版），请刷新后重试")
+        return doc
 
-def _field(notification_id: str) -> str:
-    return notification_id.replace(".", "_").replace("$", "_")
+    # ------------------------------------------------------------------ what follows every change
+    async def _proceed(self, doc: dict[str, Any]) -> None:
+        """Idempotent follow-through: tell the officers, hold or release for leaders, plan the timers."""
+        answer = await self._on_duty(doc["category"])
+        await self._tell_officers(doc, answer)
+        case = review_from_doc(doc["_id"], doc.get("review"))
+        if case.state == "awaiting_review":
+            await self._plan_review_timers(doc, case)
+        elif case.may_go_to_leaders:
+            await self._release(doc, answer, case)
+        await self._plan_deadlines(doc)
+        await self.store.set(doc["_id"], {"on_duty": answer.model_dump(mode="json", by_alias=True)})

@@ -1,8 +1,12 @@
-"""Escalation's repository: its view of each incident (grading, routing, timeline)."""
+"""Escalation's repository: its view of each incident, durable timers, supervised items, bulletins,
+determinations. Changes to an incident are guarded by its ``revision`` (optimistic concurrency)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+
+from pymongo import ReturnDocument
 
 from shared.store import is_duplicate_key
 
@@ -10,21 +14,26 @@ from shared.store import is_duplicate_key
 class EscalationStore:
     def __init__(self, db: Any) -> None:
         self.incidents = db["incidents"]
+        self.timers = db["timers"]
+        self.items = db["items"]
+        self.bulletins = db["bulletins"]
+        self.determinations = db["determinations"]
 
     async def setup(self) -> None:
         await self.incidents.create_index([("opened_at", -1)])
+        await self.timers.create_index([("state", 1), ("due_at", 1)])
+        await self.timers.create_index([("incident_id", 1)])
+        await self.items.create_index([("incident_id", 1)])
 
+    # ------------------------------------------------------------------ incidents
     async def create(self, doc: dict[str, Any]) -> bool:
-        try:
-            await self.incidents.insert_one(doc)
-            return True
-        except Exception as exc:
-            if is_duplicate_key(exc):
-                return False
-            raise
+        return await _insert(self.incidents, doc)
 
     async def get(self, incident_id: str) -> dict[str, Any] | None:
         return await self.incidents.find_one({"_id": incident_id})
+
+    async def exists(self, incident_id: str) -> bool:
+        return await self.incidents.count_documents({"_id": incident_id}, limit=1) > 0
 
     async def add_timeline(self, incident_id: str, entry: dict[str, Any]) -> bool:
         """Append once: an entry's ``key`` makes a redelivered event a no-op."""
@@ -36,6 +45,101 @@ class EscalationStore:
     async def set(self, incident_id: str, fields: dict[str, Any]) -> None:
         await self.incidents.update_one({"_id": incident_id}, {"$set": fields})
 
+    async def update_at_revision(
+        self, incident_id: str, revision: int, fields: dict[str, Any], entries: list[dict[str, Any]]
+    ) -> bool:
+        """One write: the new fields and timeline entries, only if nobody changed the incident meanwhile."""
+        update: dict[str, Any] = {"$set": fields}
+        if entries:
+            update["$push"] = {"timeline": {"$each": entries}}
+        result = await self.incidents.update_one({"_id": incident_id, "revision": revision}, update)
+        return bool(result.modified_count)
+
     async def list(self, *, skip: int, limit: int) -> list[dict[str, Any]]:
         docs = await self.incidents.find({}, {"timeline": 0}).sort("opened_at", -1).skip(skip).limit(limit).to_list(None)
         return list(docs)
+
+    async def all_incidents(self) -> list[dict[str, Any]]:
+        return list(await self.incidents.find({}, {"timeline": 0}).to_list(None))
+
+    # ------------------------------------------------------------------ timers
+    async def plan_timer(self, doc: dict[str, Any]) -> bool:
+        """Add a pending timer once (unique key); False when it was planned (or fired) before."""
+        return await _insert(self.timers, {**doc, "state": "pending", "fired_at": None})
+
+    async def ensure_timer(self, doc: dict[str, Any]) -> None:
+        """A timer arriving from the broker that this store does not know (e.g. the store was lost)."""
+        await self.timers.update_one(
+            {"_id": doc["_id"]}, {"$setOnInsert": {**doc, "state": "pending", "fired_at": None}}, upsert=True
+        )
+
+    async def claim_due(self, now: datetime) -> dict[str, Any] | None:
+        """Claim one due timer with a single find_one_and_update: only one claimer ever gets it."""
+        return await self.timers.find_one_and_update(
+            {"state": "pending", "due_at": {"$lte": now}},
+            {"$set": {"state": "fired", "fired_at": now}},
+            sort=[("due_at", 1)],
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def claim(self, key: str, now: datetime) -> dict[str, Any] | None:
+        return await self.timers.find_one_and_update(
+            {"_id": key, "state": "pending"}, {"$set": {"state": "fired", "fired_at": now}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def record_firing(self, key: str, fields: dict[str, Any]) -> None:
+        await self.timers.update_one({"_id": key}, {"$set": fields})
+
+    async def cancel_timers(self, query: dict[str, Any], now: datetime, reason: str) -> int:
+        result = await self.timers.update_many(
+            {**query, "state": "pending"}, {"$set": {"state": "cancelled", "fired_at": now, "cancel_reason": reason}}
+        )
+        return int(result.modified_count)
+
+    async def timers_of(self, query: dict[str, Any]) -> list[dict[str, Any]]:
+        return list(await self.timers.find(query).sort("due_at", 1).to_list(None))
+
+    # ------------------------------------------------------------------ supervised items
+    async def create_item(self, doc: dict[str, Any]) -> bool:
+        return await _insert(self.items, doc)
+
+    async def get_item(self, item_id: str) -> dict[str, Any] | None:
+        return await self.items.find_one({"_id": item_id})
+
+    async def replace_item(self, item_id: str, version: int, doc: dict[str, Any]) -> bool:
+        result = await self.items.replace_one({"_id": item_id, "version": version}, {**doc, "version": version + 1})
+        return bool(result.modified_count)
+
+    async def list_items(self, query: dict[str, Any]) -> list[dict[str, Any]]:
+        return list(await self.items.find(query).sort("given_at", -1).to_list(None))
+
+    # ------------------------------------------------------------------ bulletins, determinations
+    async def put_bulletin(self, doc: dict[str, Any]) -> bool:
+        return await _insert(self.bulletins, doc)
+
+    async def get_bulletin(self, bulletin_id: str) -> dict[str, Any] | None:
+        return await self.bulletins.find_one({"_id": bulletin_id})
+
+    async def set_bulletin(self, bulletin_id: str, expect_state: str, fields: dict[str, Any]) -> bool:
+        result = await self.bulletins.update_one({"_id": bulletin_id, "state": expect_state}, {"$set": fields})
+        return bool(result.modified_count)
+
+    async def count_bulletins(self) -> int:
+        return int(await self.bulletins.count_documents({}))
+
+    async def add_determination(self, doc: dict[str, Any]) -> bool:
+        return await _insert(self.determinations, doc)
+
+    async def list_determinations(self) -> list[dict[str, Any]]:
+        return list(await self.determinations.find({}).sort("decided_at", -1).to_list(None))
+
+
+async def _insert(collection: Any, doc: dict[str, Any]) -> bool:
+    try:
+        await collection.insert_one(doc)
+        return True
+    except Exception as exc:
+        if is_duplicate_key(exc):
+            return False
+        raise

@@ -3,6 +3,7 @@
 The JSON Schema of each is exported under docs/contracts/ (``make docs``).
 """
 
+from shared.contracts.escalation import TimerDue
 from shared.contracts.events import (
     IncidentGraded,
     IncidentOpened,
@@ -25,6 +26,7 @@ ALL_CONTRACTS = {
     "zhiban.scheduling.on_duty_query/1": OnDutyQuery,
     "zhiban.scheduling.on_duty_answer/1": OnDutyAnswer,
     "zhiban.notify.unacknowledged/1": NotificationUnacknowledged,
+    "zhiban.escalation.timer/1": TimerDue,
 }
 
 __all__ = [
@@ -44,4 +46,5 @@ __all__ = [
     "ReportV1",
     "SendNotification",
     "Source",
+    "TimerDue",
 ]

@@ -55,6 +55,8 @@ class IncidentGraded(_Message):
     sensitive: bool = False
     reasons: list[str] = Field(default_factory=list)
     rules_version: str
+    sensitive_reasons: list[str] = Field(default_factory=list)
+    may_escalate: bool = False
 
 
 class NotifyChannel(StrEnum):

@@ -58,6 +58,8 @@ class Casualties(BaseModel):
     serious_injuries: int | None = Field(default=None, ge=0)
     missing: int | None = Field(default=None, ge=0)
     trapped: int | None = Field(default=None, ge=0)
+    ill: int | None = Field(default=None, ge=0, description="发病人数（公共卫生、食物中毒）")
+    collective_unit_ill: int | None = Field(default=None, ge=0, description="学校或集体单位发病人数")
 
 
 class Contact(BaseModel):
@@ -85,6 +87,9 @@ class ReportV1(BaseModel):
     casualties: Casualties = Field(default_factory=Casualties)
     evacuated: int | None = Field(default=None, ge=0)
     economic_loss_cny: float | None = Field(default=None, ge=0)
+    magnitude: float | None = Field(default=None, ge=0, le=10, description="震级（地震）")
+    dense_area: bool | None = Field(default=None, description="是否人口密集地区（地震）")
+    participants: int | None = Field(default=None, ge=0, description="参与人数（群体性事件）")
     measures: str | None = Field(default=None, max_length=5000)
     contact: Contact = Field(default_factory=Contact)
     classification: Classification = Classification.plain

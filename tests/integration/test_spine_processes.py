@@ -8,6 +8,7 @@ import json
 import httpx
 import pytest
 
+from shared.auth import Role, UserRegistry
 from tests.helpers import eventually, sample_report
 from tests.integration.conftest import Cluster, publish_json
 
@@ -20,7 +21,40 @@ def _parked(cluster: Cluster, intake_url: str) -> list[dict]:
     return r.json()["items"]
 
 
+def _first_incident(cluster: Cluster, intake_url: str) -> str:
+    page = httpx.get(intake_url + "/api/v1/incidents", headers=cluster.auth("duty_officer")).json()
+    return page["items"][0]["id"] if page["items"] else ""
+
+
+def add_duty_head(cluster: Cluster) -> None:
+    """The duty-room head approves 较大 incidents before leaders are told (R-05)."""
+    registry = UserRegistry.load(cluster.users_file)
+    cluster.tokens["duty_head"] = registry.issue(id="p-head", name="陈建国", roles=[Role.duty_head])
+    registry.save(cluster.users_file)
+
+
+def _held(cluster: Cluster, escalation_url: str, incident_id: str) -> dict:
+    r = httpx.get(f"{escalation_url}/api/v1/escalation/incidents/{incident_id}", headers=cluster.auth("duty_officer"))
+    view = r.json() if r.status_code == 200 else {}
+    return view if (view.get("review") or {}).get("state") == "awaiting_review" else {}
+
+
+def _approve(cluster: Cluster, escalation_url: str, incident_id: str, revision: int) -> httpx.Response:
+    return httpx.post(f"{escalation_url}/api/v1/escalation/incidents/{incident_id}/review:approve",
+                      headers=cluster.auth("duty_head"), json={"shown_revision": revision})
+
+
+async def approve(cluster: Cluster, escalation_url: str, incident_id: str) -> None:
+    async def held() -> dict:
+        return _held(cluster, escalation_url, incident_id)
+
+    view = await eventually(held, timeout=30)
+    r = _approve(cluster, escalation_url, incident_id, view["revision"])
+    assert r.status_code == 200, r.text
+
+
 async def test_report_flows_through_four_processes_to_the_spool(cluster: Cluster, amqp) -> None:
+    add_duty_head(cluster)
     intake = cluster.start("intake")
     escalation = cluster.start("escalation")
     cluster.start("scheduling")
@@ -28,6 +62,11 @@ async def test_report_flows_through_four_processes_to_the_spool(cluster: Cluster
 
     await publish_json(amqp, "report.450110.wuming-yjj", sample_report(report_id="IT-1"))
     spool = cluster.workdir / "spool"
+
+    async def incident_id() -> str:
+        return _first_incident(cluster, intake.base_url)
+
+    await approve(cluster, escalation.base_url, await eventually(incident_id, timeout=30))
 
     async def spooled() -> list:
         return sorted(spool.glob("*.json")) if spool.exists() else []
@@ -46,7 +85,7 @@ async def test_report_flows_through_four_processes_to_the_spool(cluster: Cluster
             r = await http.get(f"{escalation.base_url}/api/v1/escalation/incidents/{incident['id']}",
                                headers=cluster.auth("duty_officer"))
         view = r.json() if r.status_code == 200 else {}
-        states = view.get("notifications", {}).values()
+        states = [s for k, s in view.get("notifications", {}).items() if "_initial_" in k or k.endswith("_l-vm-safety")]
         return view if len(states) == 2 and all(s == "delivered" for s in states) else {}
 
     view = await eventually(recorded, timeout=30)

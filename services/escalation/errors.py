@@ -1,0 +1,5 @@
+"""Errors of escalation's service layer (the domain has its own, each with a Chinese message)."""
+
+
+class ConflictError(Exception):
+    """The incident (or item) changed while this change was being made: nothing was written."""
