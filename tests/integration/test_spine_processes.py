@@ -22,7 +22,7 @@ def _parked(cluster: Cluster, intake_url: str) -> list[dict]:
 
 
 def _first_incident(cluster: Cluster, intake_url: str) -> str:
-    page = httpx.get(intake_url + "/api/v1/incidents", headers=cluster.auth("duty_officer")).json()
+    page = httpx.get(intake_url + "/api/v1/incidents", headers=cluster.auth("duty_officer"), timeout=30).json()
     return page["items"][0]["id"] if page["items"] else ""
 
 
@@ -34,14 +34,15 @@ def add_duty_head(cluster: Cluster) -> None:
 
 
 def _held(cluster: Cluster, escalation_url: str, incident_id: str) -> dict:
-    r = httpx.get(f"{escalation_url}/api/v1/escalation/incidents/{incident_id}", headers=cluster.auth("duty_officer"))
+    r = httpx.get(f"{escalation_url}/api/v1/escalation/incidents/{incident_id}", headers=cluster.auth("duty_officer"),
+                  timeout=30)
     view = r.json() if r.status_code == 200 else {}
     return view if (view.get("review") or {}).get("state") == "awaiting_review" else {}
 
 
 def _approve(cluster: Cluster, escalation_url: str, incident_id: str, revision: int) -> httpx.Response:
     return httpx.post(f"{escalation_url}/api/v1/escalation/incidents/{incident_id}/review:approve",
-                      headers=cluster.auth("duty_head"), json={"shown_revision": revision})
+                      headers=cluster.auth("duty_head"), json={"shown_revision": revision}, timeout=30)
 
 
 async def approve(cluster: Cluster, escalation_url: str, incident_id: str) -> None:
@@ -71,8 +72,11 @@ async def test_report_flows_through_four_processes_to_the_spool(cluster: Cluster
     async def spooled() -> list:
         return sorted(spool.glob("*.json")) if spool.exists() else []
 
-    files = await eventually(lambda: _two(spooled), timeout=30)
-    texts = [json.loads(p.read_text(encoding="utf-8"))["text"] for p in files]
+    async def leader_told() -> list[str]:
+        texts = [json.loads(p.read_text(encoding="utf-8"))["text"] for p in await spooled()]
+        return texts if len(texts) >= 2 and any("请阅示" in t for t in texts) else []
+
+    texts = await eventually(leader_told, timeout=30)
     leader_text = next(t for t in texts if "请阅示" in t)
     assert "较大（III级）" in leader_text and "武鸣区城厢镇某化工厂" in leader_text
 
@@ -91,11 +95,6 @@ async def test_report_flows_through_four_processes_to_the_spool(cluster: Cluster
     view = await eventually(recorded, timeout=30)
     assert view["level"] == "III"
     assert any(e["kind"] == "notification_status" and e["state"] == "delivered" for e in view["timeline"])
-
-
-async def _two(spooled) -> list:  # noqa: ANN001
-    files = await spooled()
-    return files if len(files) >= 2 else []
 
 
 async def test_malformed_messages_are_parked_with_their_reason_once(cluster: Cluster, amqp) -> None:
