@@ -99,3 +99,14 @@ def retry_queue(c: Consumer, *, delay_ms: int) -> RabbitQueue:
             "x-dead-letter-routing-key": c.queue_name,
         },
     )
+
+# scheduling's events (appended)
+ROSTER_PUBLISHED = "roster.published"
+LEADER_AVAILABILITY_CHANGED = "leader.availability_changed"
+CONSUMERS.update({
+    c.queue_name: c
+    for c in (
+        Consumer("scheduling", "roster-published", ROSTER_PUBLISHED),
+        Consumer("scheduling", "leader-availability", LEADER_AVAILABILITY_CHANGED),
+    )
+})

@@ -13,6 +13,7 @@ from shared.contracts.events import (
     SendNotification,
 )
 from shared.contracts.report import Casualties, Category, Channel, Classification, Contact, ReportV1, Source
+from shared.contracts.scheduling import LeaderAvailabilityChanged, PublishedShift, RosterPublished
 
 ALL_CONTRACTS = {
     "zhiban.report/1": ReportV1,
@@ -24,6 +25,9 @@ ALL_CONTRACTS = {
     "zhiban.scheduling.on_duty_query/1": OnDutyQuery,
     "zhiban.scheduling.on_duty_answer/1": OnDutyAnswer,
 }
+ALL_CONTRACTS["zhiban.roster.published/1"] = RosterPublished
+ALL_CONTRACTS["zhiban.leader.availability_changed/1"] = LeaderAvailabilityChanged
+
 
 __all__ = [
     "ALL_CONTRACTS",
@@ -41,4 +45,7 @@ __all__ = [
     "ReportV1",
     "SendNotification",
     "Source",
+    "LeaderAvailabilityChanged",
+    "PublishedShift",
+    "RosterPublished",
 ]
