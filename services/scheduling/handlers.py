@@ -52,6 +52,7 @@ def register(
         text = template.format(title=report.get("title", ""), level=extra.get("level") or "待定")
         await svc.log_event(key=f"{event.schema_}:{msg.message_id}", kind=event.schema_, text=text,
                             incident_id=event.incident_id)
+        await svc.incident_event(event.schema_, event.incident_id, extra)
 
     @subscribe(router, bus_of, consumer("scheduling", "duty-log-notify"), NotificationStatus, settings)
     async def log_notification(event: NotificationStatus, msg: RabbitMessage) -> None:

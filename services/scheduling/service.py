@@ -65,6 +65,7 @@ class SchedulingService:
         self.outbox = outbox
         self.calendar = OfficialCalendar.load()
         self.timer_handlers: dict[str, TimerHandler] = {}
+        self.incident_hooks: list[Callable[[str, str, dict[str, Any]], Awaitable[None]]] = []
 
     # people and groups ----------------------------------------------------------------------------
     async def people(self) -> dict[str, Person]:
@@ -126,6 +127,11 @@ class SchedulingService:
         return await self.store.log({"_id": key, "at": self.clock.now(), "kind": kind, "text": text,
                                      "incident_id": incident_id, "by": by})
 
+    async def incident_event(self, schema: str, incident_id: str, extra: dict[str, Any]) -> None:
+        """Escalation's incident events, for whoever keeps track (the handover's pending items)."""
+        for hook in self.incident_hooks:
+            await hook(schema, incident_id, extra)
+
     # notifications and timers ---------------------------------------------------------------------
     async def notify(self, notification_id: str, person_id: str, subject: str, body: str) -> bool:
         """A SendNotification command through the outbox; the id makes a replay harmless."""
@@ -150,7 +156,8 @@ class SchedulingService:
         return fired
 
     async def timers_forever(self, *, every_s: float, before: list[Callable[[datetime], Awaitable[None]]]) -> None:
-        while True:
+        task = asyncio.current_task()
+        while task is None or not task.cancelling():
             try:
                 for step in before:
                     await step(self.clock.now())
