@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from docx import Document
 from docx.oxml.ns import qn
@@ -13,7 +14,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 UMING = Path("/usr/share/fonts/truetype/arphic/uming.ttc")
 _font: str | None = None
@@ -55,14 +56,25 @@ def docx_table(title: str, subtitle: str, header: Sequence[str], rows: Sequence[
 
 def pdf_table(title: str, subtitle: str, header: Sequence[str], rows: Sequence[Sequence[str]],
               *, wide: bool = False) -> bytes:
+    return pdf_tables([(title, subtitle, rows)], header, wide=wide)
+
+
+def pdf_tables(sections: Sequence[tuple[str, str, Sequence[Sequence[str]]]], header: Sequence[str],
+               *, wide: bool = False) -> bytes:
+    """One PDF, one titled table per section, each starting on a new page."""
     font = cjk_font()
     out = io.BytesIO()
     page = landscape(A4) if wide else A4
-    doc = SimpleDocTemplate(out, pagesize=page, title=title)
+    doc = SimpleDocTemplate(out, pagesize=page, title=sections[0][0] if sections else "")
     h = ParagraphStyle("h", fontName=font, fontSize=16, leading=22)
     p = ParagraphStyle("p", fontName=font, fontSize=10, leading=14, wordWrap="CJK")
-    data = [[Paragraph(str(c), p) for c in header]] + [[Paragraph(str(c), p) for c in row] for row in rows]
-    table = Table(data, repeatRows=1)
-    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, "#444444"), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    doc.build([Paragraph(title, h), Paragraph(subtitle, p), Spacer(1, 8), table])
+    story: list[Any] = []
+    for n, (title, subtitle, rows) in enumerate(sections):
+        if n:
+            story.append(PageBreak())
+        data = [[Paragraph(str(c), p) for c in header]] + [[Paragraph(str(c), p) for c in row] for row in rows]
+        table = Table(data, repeatRows=1)
+        table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, "#444444"), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        story += [Paragraph(title, h), Paragraph(subtitle, p), Spacer(1, 8), table]
+    doc.build(story)
     return out.getvalue()

@@ -11,11 +11,13 @@ from faststream.rabbit import RabbitBroker
 
 from services.scheduling.api import build_api
 from services.scheduling.api_handover import build_handover_api
+from services.scheduling.api_office import build_office_api
 from services.scheduling.api_people import build_people_api
 from services.scheduling.api_roster import build_roster_api
 from services.scheduling.handlers import register, register_own_events
 from services.scheduling.service import SchedulingService
 from services.scheduling.service_handover import HandoverService, handover_config
+from services.scheduling.service_office import OfficeService
 from services.scheduling.service_roster import RosterService
 from services.scheduling.store import SchedulingStore
 from shared.bus import Bus
@@ -50,11 +52,13 @@ def build(settings: SchedulingSettings, *, broker: RabbitBroker, clock: Clock) -
     handovers = HandoverService(svc, handover_config(settings.handover_morning, settings.handover_end_of_day,
                                                      settings.handover_reminder_minutes,
                                                      settings.handover_confirm_minutes))
+    office = OfficeService(svc)
     router = new_router(lambda: bus, settings)
     register(router, lambda: bus, svc, settings)
     register_own_events(router, lambda: bus, svc, settings)
     http = APIRouter()
-    for part in (build_api(svc), build_people_api(svc, rosters), build_roster_api(rosters), build_handover_api(handovers)):
+    for part in (build_api(svc), build_people_api(svc, rosters), build_roster_api(rosters), build_handover_api(handovers),
+                 build_office_api(office)):
         http.include_router(part)
     return Component(
         name="scheduling",
@@ -63,5 +67,5 @@ def build(settings: SchedulingSettings, *, broker: RabbitBroker, clock: Clock) -
         startup=[store.setup, outbox.setup, svc.load_calendar],
         background=[lambda: relay(outbox, every_s=settings.outbox_poll_seconds),
                     lambda: svc.timers_forever(every_s=settings.timer_poll_seconds, before=[handovers.plan])],
-        state={"service": svc, "rosters": rosters, "handovers": handovers, "outbox": outbox, "bus": bus, "store": store},
+        state={"service": svc, "rosters": rosters, "handovers": handovers, "office": office, "outbox": outbox, "bus": bus, "store": store},
     )
