@@ -11,7 +11,7 @@ from docx import Document
 from shared.clock import SHANGHAI
 from tests.helpers import eventually, sample_report
 from tests.service.conftest import System
-from tests.service.test_scheduling_roster import API, outbox, publish_roster
+from tests.service.test_scheduling_rosters import API, outbox, publish_roster
 from tests.service.test_spine import publish_report
 
 

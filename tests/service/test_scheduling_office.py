@@ -9,7 +9,7 @@ from icalendar import Calendar
 from openpyxl import load_workbook
 
 from tests.service.conftest import System
-from tests.service.test_scheduling_roster import API, outbox
+from tests.service.test_scheduling_rosters import API, outbox
 
 
 async def test_leader_away_names_the_acting_leader_and_is_published(system: System) -> None:
