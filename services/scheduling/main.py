@@ -14,6 +14,7 @@ from services.scheduling.api_handover import build_handover_api
 from services.scheduling.api_office import build_office_api
 from services.scheduling.api_people import build_people_api
 from services.scheduling.api_roster import build_roster_api
+from services.scheduling.api_spotcheck import build_spotcheck_api
 from services.scheduling.handlers import register, register_own_events
 from services.scheduling.service import SchedulingService
 from services.scheduling.service_handover import HandoverService, handover_config
@@ -58,7 +59,7 @@ def build(settings: SchedulingSettings, *, broker: RabbitBroker, clock: Clock) -
     register_own_events(router, lambda: bus, svc, settings)
     http = APIRouter()
     for part in (build_api(svc), build_people_api(svc, rosters), build_roster_api(rosters), build_handover_api(handovers),
-                 build_office_api(office)):
+                 build_office_api(office), build_spotcheck_api(svc)):
         http.include_router(part)
     return Component(
         name="scheduling",

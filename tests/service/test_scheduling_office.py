@@ -95,3 +95,22 @@ async def test_shift_feed_by_token_or_per_person_key(system: System) -> None:
     assert (await system.client.get(f"{API}/feeds/shifts/p-duty-2.ics", params={"key": key})).status_code == 401
     r = await system.client.post(f"{API}/feeds/keys/p-duty-2", headers=system.auth("duty_officer"))
     assert r.status_code == 403
+
+
+async def test_spot_checks_draw_record_summarise_and_draft_a_notice(system: System) -> None:
+    units = [{"unit_id": f"u{i}", "name": f"{name}应急管理局"} for i, name in enumerate(["兴宁区", "青秀区", "武鸣区"])]
+    assert (await system.client.put(f"{API}/units", json=units, headers=system.auth("duty_head"))).status_code == 200
+    r = await system.client.post(f"{API}/spot-checks/draw", json={"count": 2, "seed": 7},
+                                 headers=system.auth("duty_officer"))
+    again = await system.client.post(f"{API}/spot-checks/draw", json={"count": 2, "seed": 7},
+                                     headers=system.auth("duty_officer"))
+    assert r.json()["units"] == again.json()["units"] and len(r.json()["units"]) == 2
+    picked = [u["unit_id"] for u in r.json()["units"]]
+    await system.client.post(f"{API}/spot-checks", json={"unit_id": picked[0], "method": "phone", "outcome": "normal",
+                                                         "answer_seconds": 8}, headers=system.auth("duty_officer"))
+    r = await system.client.post(f"{API}/spot-checks", json={"unit_id": picked[1], "method": "phone",
+                                                             "outcome": "no_answer"}, headers=system.auth("duty_officer"))
+    assert r.status_code == 201, r.text
+    body = (await system.client.get(f"{API}/spot-checks/summary", headers=system.auth("duty_head"))).json()
+    assert len(body["summaries"]) == 2
+    assert "值班抽查情况的通报" in body["notice_draft"] and "存在问题的单位如下" in body["notice_draft"]
