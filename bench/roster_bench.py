@@ -26,19 +26,28 @@ def staff(total: int = 200, officers: int = 40, leaders: int = 12, sections: int
     return people
 
 
-def main() -> None:
-    year = int(sys.argv[1]) if len(sys.argv) > 1 else 2026
-    officers = int(sys.argv[2]) if len(sys.argv) > 2 else 40
-    calendar = OfficialCalendar.load()
+def run(year: int, officers: int, calendar: OfficialCalendar) -> list[str]:
     people = staff(officers=officers)
     began = time.perf_counter()
     draft = generate_roster(date(year, 1, 1), date(year, 12, 31), people, RosterConfig(), calendar)
     elapsed = time.perf_counter() - began
-    report = fairness_report(draft, [p.person_id for p in people if Role.DUTY_OFFICER in p.roles])
-    print(f"{year}: {len(people)} people ({officers} duty officers), {len(draft.shifts)} shifts "
-          f"generated in {elapsed * 1000:.1f} ms")
-    print("fairness spread (max - min per duty officer):", report["spread"])
-    print("warnings:", len(draft.warnings))
+    spread = fairness_report(draft, [p.person_id for p in people if Role.DUTY_OFFICER in p.roles])["spread"]
+    return [str(year), str(len(people)), str(officers), str(len(draft.shifts)), f"{elapsed * 1000:.1f}",
+            *(str(spread[k]) for k in ("shifts", "nights", "weekend", "holiday")), str(len(draft.warnings))]
+
+
+def main() -> None:
+    """Markdown table: one row per (year, duty officers); spreads are max − min per duty officer."""
+    years = [int(sys.argv[1])] if len(sys.argv) > 1 else [2025, 2026]
+    officer_counts = [int(sys.argv[2])] if len(sys.argv) > 2 else [20, 40, 80]
+    calendar = OfficialCalendar.load()
+    header = ["year", "people", "duty officers", "shifts", "ms", "spread shifts", "spread nights",
+              "spread weekend", "spread holiday", "warnings"]
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for year in years:
+        for officers in officer_counts:
+            print("| " + " | ".join(run(year, officers, calendar)) + " |")
 
 
 if __name__ == "__main__":

@@ -131,3 +131,12 @@ class SchedulingSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="ZHIBAN_SCHEDULING_", extra="ignore", populate_by_name=True)
     service: str = "scheduling"
     http_port: int = 8004
+    # scheduling: handover, vacancy and itinerary timing (appended)
+    handover_morning: str = "08:00"
+    handover_end_of_day: str = "17:30"
+    handover_reminder_minutes: int = Field(default=10, ge=0)
+    handover_confirm_minutes: int = Field(default=15, ge=1)
+    vacancy_lead_minutes: int = Field(default=120, ge=0)
+    itinerary_weekly_deadline: str = "17:30"
+    itinerary_daily_deadline: str = "17:30"
+    feed_key_secret: str = "change-me-scheduling-feed-secret"

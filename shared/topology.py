@@ -31,6 +31,8 @@ ON_DUTY_QUERY = "scheduling.query.on_duty"
 NOTIFY_UNACKNOWLEDGED = "notify.unacknowledged"
 TIMER_WAIT = "escalation.timer.wait"  # + ".<seconds>": one fixed-TTL wait queue per tier
 TIMER_DUE = "escalation.timer.due"
+ROSTER_PUBLISHED = "roster.published"
+LEADER_AVAILABILITY_CHANGED = "leader.availability_changed"
 
 
 def report_routing_key(area_code: str | None, system: str) -> str:
@@ -64,6 +66,8 @@ CONSUMERS: dict[str, Consumer] = {
         Consumer("scheduling", "on-duty", ON_DUTY_QUERY),
         Consumer("scheduling", "duty-log-incidents", "incident.#"),
         Consumer("scheduling", "duty-log-notify", NOTIFY_STATUS),
+        Consumer("scheduling", "roster-published", ROSTER_PUBLISHED),
+        Consumer("scheduling", "leader-availability", LEADER_AVAILABILITY_CHANGED),
     )
 }
 

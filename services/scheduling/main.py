@@ -2,30 +2,71 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
+
+import structlog
+from fastapi import APIRouter
 from faststream.rabbit import RabbitBroker
 
 from services.scheduling.api import build_api
-from services.scheduling.handlers import register
+from services.scheduling.api_handover import build_handover_api
+from services.scheduling.api_office import build_office_api
+from services.scheduling.api_people import build_people_api
+from services.scheduling.api_roster import build_roster_api
+from services.scheduling.api_spotcheck import build_spotcheck_api
+from services.scheduling.handlers import register, register_own_events
 from services.scheduling.service import SchedulingService
+from services.scheduling.service_handover import HandoverService, handover_config
+from services.scheduling.service_office import OfficeService
+from services.scheduling.service_roster import RosterService
 from services.scheduling.store import SchedulingStore
 from shared.bus import Bus
 from shared.clock import Clock
+from shared.outbox import Outbox
 from shared.runtime import Component, new_router
 from shared.settings import SchedulingSettings
 from shared.store import database
+
+log = structlog.get_logger("zhiban.scheduling")
+
+
+async def relay(outbox: Outbox, *, every_s: float) -> None:
+    """The outbox relay, stopping for good once cancelled: an in-process publish runs consumers inline, and a
+    cancellation landing inside one of them can be swallowed there (task.cancelling() still tells)."""
+    task = asyncio.current_task()
+    while task is None or not task.cancelling():
+        try:
+            await outbox.flush()
+        except Exception as exc:  # noqa: BLE001 - the relay keeps the event; try again next round
+            log.warning("scheduling outbox relay failed; will retry", error=str(exc)[:200])
+        await asyncio.sleep(every_s)
 
 
 def build(settings: SchedulingSettings, *, broker: RabbitBroker, clock: Clock) -> Component:
     db = database(settings.store_url, "scheduling")
     bus = Bus(broker, service="scheduling")
+    outbox = Outbox(db, clock=clock, bus_of=lambda: bus)
     store = SchedulingStore(db)
-    svc = SchedulingService(store=store, clock=clock)
+    svc = SchedulingService(store=store, clock=clock, outbox=outbox)
+    rosters = RosterService(svc, vacancy_lead=timedelta(minutes=settings.vacancy_lead_minutes))
+    handovers = HandoverService(svc, handover_config(settings.handover_morning, settings.handover_end_of_day,
+                                                     settings.handover_reminder_minutes,
+                                                     settings.handover_confirm_minutes))
+    office = OfficeService(svc)
     router = new_router(lambda: bus, settings)
     register(router, lambda: bus, svc, settings)
+    register_own_events(router, lambda: bus, svc, settings)
+    http = APIRouter()
+    for part in (build_api(svc), build_people_api(svc, rosters), build_roster_api(rosters), build_handover_api(handovers),
+                 build_office_api(office), build_spotcheck_api(svc)):
+        http.include_router(part)
     return Component(
         name="scheduling",
         bus_routers=[router],
-        http_router=build_api(svc),
-        startup=[store.setup],
-        state={"service": svc, "bus": bus, "store": store},
+        http_router=http,
+        startup=[store.setup, outbox.setup, svc.load_calendar],
+        background=[lambda: relay(outbox, every_s=settings.outbox_poll_seconds),
+                    lambda: svc.timers_forever(every_s=settings.timer_poll_seconds, before=[handovers.plan])],
+        state={"service": svc, "rosters": rosters, "handovers": handovers, "office": office, "outbox": outbox, "bus": bus, "store": store},
     )

@@ -15,6 +15,7 @@ from shared.contracts.events import (
 )
 from shared.contracts.notify import NotificationUnacknowledged
 from shared.contracts.report import Casualties, Category, Channel, Classification, Contact, ReportV1, Source
+from shared.contracts.scheduling import LeaderAvailabilityChanged, PublishedShift, RosterPublished
 
 ALL_CONTRACTS = {
     "zhiban.report/1": ReportV1,
@@ -27,7 +28,10 @@ ALL_CONTRACTS = {
     "zhiban.scheduling.on_duty_answer/1": OnDutyAnswer,
     "zhiban.notify.unacknowledged/1": NotificationUnacknowledged,
     "zhiban.escalation.timer/1": TimerDue,
+    "zhiban.roster.published/1": RosterPublished,
+    "zhiban.leader.availability_changed/1": LeaderAvailabilityChanged,
 }
+
 
 __all__ = [
     "ALL_CONTRACTS",
@@ -47,4 +51,7 @@ __all__ = [
     "SendNotification",
     "Source",
     "TimerDue",
+    "LeaderAvailabilityChanged",
+    "PublishedShift",
+    "RosterPublished",
 ]
