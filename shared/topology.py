@@ -62,6 +62,7 @@ CONSUMERS: dict[str, Consumer] = {
         Consumer("escalation", "report-attached", REPORT_ATTACHED),
         Consumer("escalation", "notify-status", NOTIFY_STATUS),
         Consumer("escalation", "timers", TIMER_DUE),
+        Consumer("escalation", "notify-unacknowledged", NOTIFY_UNACKNOWLEDGED),
         Consumer("notify", "send", NOTIFY_SEND),
         Consumer("scheduling", "on-duty", ON_DUTY_QUERY),
         Consumer("scheduling", "duty-log-incidents", "incident.#"),

@@ -11,6 +11,7 @@ from services.escalation.errors import ConflictError
 from services.escalation.service import EscalationService
 from shared.bus import Bus, RetryLater, subscribe
 from shared.contracts import IncidentOpened, NotificationStatus, ReportAttached, TimerDue
+from shared.contracts.notify import NotificationUnacknowledged
 from shared.settings import EscalationSettings
 from shared.topology import consumer
 
@@ -40,3 +41,8 @@ def register(
     async def timer_due(timer: TimerDue, msg: RabbitMessage) -> None:
         """A durable timer back from its broker wait queue: fire it once, or send it round again."""
         await svc.on_timer_message(timer)
+
+    @subscribe(router, bus_of, consumer("escalation", "notify-unacknowledged"), NotificationUnacknowledged, settings)
+    async def next_person(event: NotificationUnacknowledged, msg: RabbitMessage) -> None:
+        """Nobody answered on any contact method: the next person in the routing plan is told."""
+        await svc.on_unacknowledged(event)

@@ -16,6 +16,7 @@ from shared.clock import as_utc, to_local
 from shared.contracts import NotificationStatus, OnDutyAnswer, SendNotification
 from shared.contracts.escalation import TimerDue
 from shared.contracts.events import NotifyChannel
+from shared.contracts.notify import NotificationUnacknowledged
 from shared.topology import NOTIFY_SEND
 
 ROLE_WORDS = {"in_charge": "分管领导", "principal": "主要领导", "party_duty_room": "市委值班室", "cc": "抄送单位",
@@ -123,13 +124,10 @@ class RoutingUseCases:
                                           "routing_plan": [asdict(r) for r in recipients]})
 
     async def _plan_silence(self: Any, doc: dict[str, Any], r: Recipient, nid: str) -> None:
+        """Notify works down the recipient's channels (phone → SMS → fax) and reports
+        ``notify.unacknowledged`` when all stayed silent; escalation then picks the next person. This timer
+        is the same step for when that report never comes (notify down): whichever comes first claims it."""
         sent_at = self.clock.now()
-        attempts = r.attempts(sent_at)
-        for i, attempt in enumerate(attempts[1:], start=1):
-            await self._timer(TimerDue(
-                key=f"{doc['_id']}:silence:{nid}:{i}", kind="silence_next_channel", due_at=attempt.at,
-                incident_id=doc["_id"], to_people=[r.person_id],
-                data={"notification_id": nid, "channel": attempt.channel}))
         await self._timer(TimerDue(
             key=f"{doc['_id']}:silence:{nid}:next", kind="silence_next_person", due_at=r.silence_at(sent_at),
             incident_id=doc["_id"], to_people=[r.person_id],
@@ -146,18 +144,27 @@ class RoutingUseCases:
         await self.store.set(event.incident_id, {f"notifications.{field_name(event.notification_id)}":
                                                  event.state.value})
 
+    async def on_unacknowledged(self: Any, event: NotificationUnacknowledged) -> None:
+        """Notify tried every contact method of this person in vain: the next person, now, once."""
+        if event.incident_id is None:
+            return
+        doc = await self.store.get(event.incident_id)
+        if doc is None:
+            return
+        tried = "、".join(c.value for c in event.tried) or "全部方式"
+        await self.store.add_timeline(event.incident_id, self._entry(
+            f"unacknowledged:{event.notification_id}", "notification_unacknowledged",
+            f"{event.person_id} 经{tried}均未确认", event.at, notification_id=event.notification_id))
+        claimed = await self.store.claim(f"{event.incident_id}:silence:{event.notification_id}:next", self.clock.now())
+        if claimed is not None:
+            await self._fire(claimed)
+
     async def _fire_silence(self: Any, timer: dict[str, Any], doc: dict[str, Any] | None) -> str:
         nid = timer["data"]["notification_id"]
         if doc is not None and doc.get("notifications", {}).get(field_name(nid)) == "acknowledged":
             return "已确认，无需转报"
         if doc is None:
             return "事件记录不在本库，无法转报"
-        if timer["kind"] == "silence_next_channel":
-            channel = timer["data"]["channel"]
-            person = timer["to_people"][0]
-            await self._send(doc, notification_id=f"{nid}_{channel}", person=person, channels=[channel],
-                             purpose="leader_in_charge", text=f"{person} 未确认，改用{channel}再次报送")
-            return f"改用{channel}"
         r = Recipient(**{**timer["data"]["recipient"], "roles": tuple(timer["data"]["recipient"]["roles"]),
                          "channels": tuple(timer["data"]["recipient"]["channels"]),
                          "notes": tuple(timer["data"]["recipient"]["notes"])})

@@ -61,8 +61,10 @@ async def test_bus_report_is_graded_routed_delivered_and_on_the_timeline(system:
     assert kinds[:2] == ["report", "grading"]
     assert {e["person_id"] for e in view["timeline"] if e["kind"] == "notification"} >= {"l-vm-safety"}
     assert "notification_status" in kinds
-    files = sorted(p.name for p in system.spool.glob("*.json"))
-    assert len(files) == 2
+    # one file each for the officer and the leader (the cc units and the party-committee duty room get theirs too)
+    assert len(list(system.spool.glob("*p-duty*.json"))) == 1
+    assert len(list(system.spool.glob("*l-vm-safety*.json"))) == 1
+    assert len(list(system.spool.glob("*party_committee_duty_room*.json"))) == 1
     leader_file = next(p for p in system.spool.glob("*l-vm-safety*.json"))
     text = json.loads(leader_file.read_text(encoding="utf-8"))["text"]
     assert "较大（III级）" in text and "死亡3人" in text and "请阅示" in text
@@ -106,7 +108,9 @@ async def test_redelivered_report_creates_nothing_twice(system: System) -> None:
         return bool(view) and all(s == "delivered" for s in states) and len(states) == 2
 
     await eventually(settled)
-    assert len(list(system.spool.glob("*.json"))) == 2
+    names = [p.name for p in system.spool.glob("*.json")]
+    assert len(names) == len(set(names))
+    assert sum("p-duty" in n for n in names) == 1 and sum("l-vm-safety" in n for n in names) == 1
 
 
 async def test_follow_up_attaches_and_regrades(system: System) -> None:
