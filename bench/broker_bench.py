@@ -55,12 +55,18 @@ def reports(n: int, tag: str) -> list[bytes]:
 
 
 async def prefill(url: str, queue_name: str, bodies: list[bytes], *, declare: dict[str, Any] | None) -> None:
+    """Fill a plain queue (raw benchmark) or, with ``declare=None``, publish as county systems do: to
+    zhiban.events on report.<area>.<system>, the key intake checks against the report's source."""
     connection = await aio_pika.connect(url)
     channel = await connection.channel(publisher_confirms=True)
     if declare is not None:
         await channel.declare_queue(queue_name, durable=True, arguments=declare)
-    for body in bodies:
-        await channel.default_exchange.publish(aio_pika.Message(body, delivery_mode=2), routing_key=queue_name)
+        exchange, keys = channel.default_exchange, [queue_name] * len(bodies)
+    else:
+        exchange = await channel.declare_exchange("zhiban.events", aio_pika.ExchangeType.TOPIC, durable=True)
+        keys = [f"report.{json.loads(b)['area_code']}.{json.loads(b)['source']['system']}" for b in bodies]
+    for body, key in zip(bodies, keys, strict=True):
+        await exchange.publish(aio_pika.Message(body, delivery_mode=2), routing_key=key)
     await connection.close()
 
 
@@ -118,7 +124,10 @@ async def intake_consume(amqp_url: str, n: int) -> float:
         db = database(store, "intake")
         start = time.perf_counter()
         await runtime.start()
+        deadline = time.perf_counter() + 600
         while await db["reports"].count_documents({}) < n:
+            if time.perf_counter() > deadline or await db["parked"].count_documents({}):
+                raise RuntimeError(f"intake did not take all {n} reports (see its parked messages)")
             await asyncio.sleep(0.02)
         elapsed = time.perf_counter() - start
         await runtime.stop()

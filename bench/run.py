@@ -34,7 +34,7 @@ def run_sub(command: list[str]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
-    parser.add_argument("--messages", type=int, default=3000)
+    parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=20.0)
     parser.add_argument("--seconds", type=float, default=15.0)
     args = parser.parse_args()
@@ -43,7 +43,7 @@ def main() -> None:
     raw = asyncio.run(raw_consume(amqp_url, args.messages))
     intake = asyncio.run(intake_consume(amqp_url, args.messages))
     latency = asyncio.run(publish_to_notify_latency(amqp_url, rate=args.rate, seconds=args.seconds))
-    command = " ".join(["make bench"] + ([] if args.messages == 3000 else [f"(--messages {args.messages})"]))
+    command = " ".join(["make bench"] + ([] if args.messages == 1000 else [f"(--messages {args.messages})"]))
     lines = [
         "# Benchmarks",
         "",

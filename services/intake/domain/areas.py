@@ -119,7 +119,11 @@ class AreaTable:
 
 
     def descendants(self, code: str) -> list[str]:
-        return [c for c in self.names if c != code and self.contains(code, c)]
+        """Every division inside ``code`` (computed once per code: the table does not change)."""
+        cache: dict[str, list[str]] = self.__dict__.setdefault("_descendants", {})
+        if code not in cache:
+            cache[code] = [c for c in self.names if c != code and self.contains(code, c)]
+        return cache[code]
 
     def mentioned_in(self, text: str, within: str) -> set[str]:
         """Divisions inside ``within`` whose name appears in ``text`` ("武鸣区" or just "武鸣").
