@@ -58,6 +58,10 @@ def run(
         f"  List incidents:   curl -s {base}/api/v1/incidents -H 'Authorization: Bearer {tokens['duty_officer']}'\n"
         f"  Level & timeline: curl -s {base}/api/v1/escalation/incidents/<id> -H 'Authorization: Bearer "
         f"{tokens['duty_officer']}'\n"
+        f"  A 较大 (III) incident reaches leaders after the duty head approves it (R-05) — with the incident's\n"
+        f"  current revision from the view above:\n"
+        f"    curl -s -X POST {base}/api/v1/escalation/incidents/<id>/review:approve -H 'Authorization: Bearer "
+        f"{tokens['duty_head']}' -H 'Content-Type: application/json' -d '{{\"shown_revision\": <revision>}}'\n"
         f"  Notifications:    curl -s {base}/api/v1/notifications -H 'Authorization: Bearer {tokens['duty_officer']}'\n"
         f"  Spooled messages: {spool_dir.resolve()}\n",
         flush=True,
