@@ -15,6 +15,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -32,7 +33,10 @@ from tests.integration.gateways.kannel_env import (  # noqa: E402
 TEXT = "【值班】东城区暴雨红色预警，请于30分钟内到岗。回复1确认"
 
 
-async def run_batch(gateway: KannelSmsGateway, *, messages: int, concurrency: int, tag: str) -> tuple[float, list[float]]:
+async def timed_pool(
+    send_one: Callable[[int], Awaitable[None]], *, messages: int, concurrency: int
+) -> tuple[float, list[float]]:
+    """``messages`` sends by ``concurrency`` workers; the elapsed time and each send's latency."""
     latencies: list[float] = []
     queue: asyncio.Queue[int] = asyncio.Queue()
     for i in range(messages):
@@ -45,14 +49,21 @@ async def run_batch(gateway: KannelSmsGateway, *, messages: int, concurrency: in
             except asyncio.QueueEmpty:
                 return
             started = time.perf_counter()
-            result = await gateway.send(OutboundMessage(f"bench-{tag}-{i}", f"+86138{i:08d}", TEXT))
+            await send_one(i)
             latencies.append(time.perf_counter() - started)
-            if not result.accepted:
-                raise RuntimeError(f"not accepted: {result.detail}")
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return time.perf_counter() - started, latencies
+
+
+async def run_batch(gateway: KannelSmsGateway, *, messages: int, concurrency: int, tag: str) -> tuple[float, list[float]]:
+    async def send_one(i: int) -> None:
+        result = await gateway.send(OutboundMessage(f"bench-{tag}-{i}", f"+86138{i:08d}", TEXT))
+        if not result.accepted:
+            raise RuntimeError(f"not accepted: {result.detail}")
+
+    return await timed_pool(send_one, messages=messages, concurrency=concurrency)
 
 
 async def run_service(sendsms_url: str, *, messages: int, concurrency: int) -> tuple[float, list[float]]:
@@ -88,28 +99,14 @@ async def run_service(sendsms_url: str, *, messages: int, concurrency: int) -> t
                         # the gateway rate limit is configuration; lifted here to measure the path itself
                         pool=GatewayPool(routes, clock=clock, policy=SendPolicy(rate_per_s=1e6, burst=1e6)))
     await store.upsert_person({"_id": "bench", "name": "压测", "contacts": [{"kind": "mobile", "value": "+8613800000000"}]})
-    latencies: list[float] = []
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for i in range(messages):
-        queue.put_nowait(i)
+    async def send_one(i: int) -> None:
+        cmd = SendNotification(notification_id=f"svc-{concurrency}-{i}", person_id="bench", subject="值班",
+                               body=TEXT, requested_at=datetime.now(UTC))
+        state = await svc.send(cmd)
+        if state != "sent":
+            raise RuntimeError(f"not sent: {state}")
 
-    async def worker() -> None:
-        while True:
-            try:
-                i = queue.get_nowait()
-            except asyncio.QueueEmpty:
-                return
-            cmd = SendNotification(notification_id=f"svc-{concurrency}-{i}", person_id="bench", subject="值班",
-                                   body=TEXT, requested_at=datetime.now(UTC))
-            started = time.perf_counter()
-            state = await svc.send(cmd)
-            latencies.append(time.perf_counter() - started)
-            if state != "sent":
-                raise RuntimeError(f"not sent: {state}")
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return time.perf_counter() - started, latencies
+    return await timed_pool(send_one, messages=messages, concurrency=concurrency)
 
 
 def _row(concurrency: int, messages: int, elapsed: float, latencies: list[float]) -> str:
