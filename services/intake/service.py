@@ -27,6 +27,7 @@ from services.intake.domain.elements import describe_missing, missing_elements
 from services.intake.domain.matching import IncidentView, MatchConfig, MatchDecision, decide
 from services.intake.domain.normalise import parse_report
 from services.intake.partitions import partition_of
+from services.intake.placement_index import CachedIncident, PartitionIndex
 from services.intake.service_incidents import IncidentWriter
 from services.intake.store import IntakeStore, report_key
 from shared.bus import Parked, RetryLater
@@ -98,6 +99,7 @@ class IntakeService:
         self.match = match or MatchConfig()
         self.writer = IncidentWriter(store, outbox, self.areas)
         self._locks: dict[str, asyncio.Lock] = {}
+        self._indexes: dict[int, PartitionIndex] = {}
         self._holder = f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     # ---- normalisation ---------------------------------------------------------------------------
@@ -138,19 +140,20 @@ class IntakeService:
         if await self.store.get_report(key) is not None:
             return await self._duplicate(key, now)
         partition = self.partition(report)
-        async with self._placement(f"partition:{partition}"):
+        async with self._placement(partition) as index:
             if await self.store.get_report(key) is not None:
-                return await self._duplicate(key, now)
-            decision = await self._decide(report, partition)
+                return await self._duplicate(key, now, index)
+            decision = await self._decide(report, partition, index)
             missing = missing_elements(report)
             incident_id = decision.incident_id or incident_id_for(report)
+            stored = report.model_dump(mode="json", by_alias=True)
             doc = {
                 "_id": key,
                 "system": report.source.system,
                 "report_id": report.source.report_id,
                 "unit": report.source.unit,
                 "channel": report.channel.value,
-                "report": report.model_dump(mode="json", by_alias=True),
+                "report": stored,
                 "received_at": as_utc(report.received_at or now),
                 "recorded_at": now,
                 "incident_id": incident_id,
@@ -162,26 +165,43 @@ class IntakeService:
                 **(extra or {}),
             }
             if not await self.store.insert_report(doc):
-                return await self._duplicate(key, now)
+                return await self._duplicate(key, now, index)
+            as_stored = ReportV1.model_validate(stored)  # what a later read of the store gives
             if decision.incident_id is None:
-                await self.writer.open(incident_id, report, key, partition, now)
+                await self.writer.open(incident_id, as_stored, key, partition, now, index=index)
                 primary = True
             else:
-                primary = await self.writer.attach(incident_id, report, key, decision, now)
+                primary = await self.writer.attach(incident_id, as_stored, key, decision, now, index=index)
         return ReceiveResult("opened" if decision.incident_id is None else "attached", incident_id, key, missing,
                              primary, doc["match"])
 
-    async def _decide(self, report: ReportV1, partition: int) -> MatchDecision:
+    async def _decide(self, report: ReportV1, partition: int, index: PartitionIndex) -> MatchDecision:
         when = report.occurred_at or report.received_at
         assert when is not None
         window = max(self.match.time_window, self.match.received_fallback_window)
-        incidents = await self.store.candidates(partition, as_utc(when) - window, as_utc(when) + window)
-        views = await self._views([d["_id"] for d in incidents])
+        near = await index.candidates(as_utc(when) - window, as_utc(when) + window,
+                                      lambda since, until: self._load(partition, since, until))
+        views = [IncidentView(c.incident_id, list(c.reports.values())) for c in near if c.reports]
         if report.follow_up_of:  # an explicit follow-up links even outside the window
             earlier = await self.store.get_report(report_key(report.source.system, report.follow_up_of))
             if earlier is not None and earlier["incident_id"] not in {v.incident_id for v in views}:
-                views += await self._views([earlier["incident_id"]])
+                cached = index.get(earlier["incident_id"])
+                views += [IncidentView(cached.incident_id, list(cached.reports.values()))] if cached and \
+                    cached.reports else await self._views([earlier["incident_id"]])
         return decide(report, views, self.match, self.areas)
+
+    async def _load(self, partition: int, since: datetime, until: datetime) -> list[CachedIncident]:
+        """The open incidents of a partition reaching into [since, until], with their reports, from the store."""
+        incidents = await self.store.candidates(partition, since, until)
+        if not incidents:
+            return []
+        out = {d["_id"]: CachedIncident(d["_id"], d["primary_report"], d.get("casualties") or {}, d["event_from"],
+                                        d["event_to"]) for d in incidents}
+        for doc in await self.store.reports_in(list(out)):
+            cached = out[doc["incident_id"]]
+            cached.reports[doc["_id"]] = ReportV1.model_validate(doc["report"])
+            cached.primary_flags[doc["_id"]] = bool(doc["primary"])
+        return list(out.values())
 
     async def _views(self, incident_ids: list[str]) -> list[IncidentView]:
         if not incident_ids:
@@ -191,31 +211,46 @@ class IntakeService:
             by_incident[doc["incident_id"]].append(ReportV1.model_validate(doc["report"]))
         return [IncidentView(i, rs) for i, rs in by_incident.items() if rs]
 
-    async def _duplicate(self, key: str, now: datetime) -> ReceiveResult:
+    async def _duplicate(self, key: str, now: datetime, held: PartitionIndex | None = None) -> ReceiveResult:
+        """Count a resend on the original and finish its placement if a crash left it half done; ``held``:
+        the caller already holds the placement of the report's partition (the lock is not re-entrant)."""
         original = await self.store.count_duplicate(key, now)
         if original is None:
             raise RetryLater(f"report {key} vanished while counting a duplicate")
         report = ReportV1.model_validate(original["report"])
-        async with self._placement(f"partition:{self.partition(report)}"):
-            await self.writer.repair(original, self.partition(report), now)  # finish what a crash left
+        partition = self.partition(report)
+        if held is not None and held.partition == partition:
+            if await self.writer.repair(original, partition, now):
+                held.reset()
+        else:
+            async with self._placement(partition) as index:
+                if await self.writer.repair(original, partition, now):  # finish what a crash left
+                    index.reset()
         log.info("duplicate report", report_key=key, times=original["duplicates"])
         return ReceiveResult("duplicate", original["incident_id"], key, original["missing_elements"],
                              bool(original.get("primary")), original.get("match") or {})
 
     @asynccontextmanager
-    async def _placement(self, key: str) -> AsyncIterator[None]:
+    async def _placement(self, partition: int) -> AsyncIterator[PartitionIndex]:
         """One placement at a time per partition: in this process (a lock) and across processes sharing
-        the store (a claim document with a lease)."""
+        the store (a claim document with a lease). Yields the partition's index, current as of the claim
+        (placement_index.py); a placement that fails drops it."""
+        key = f"partition:{partition}"
         lock = self._locks.setdefault(key, asyncio.Lock())
+        index = self._indexes.setdefault(partition, PartitionIndex(partition))
         async with lock:
             waited, delay = 0.0, 0.005
-            while not await self.store.claim(key, self._holder, self.clock.now(), CLAIM_LEASE):
+            while (epoch := await self.store.claim(key, self._holder, self.clock.now(), CLAIM_LEASE)) is None:
                 if waited > CLAIM_WAIT_S:
                     raise RetryLater(f"placement claim {key} held by another intake process")
                 await asyncio.sleep(delay)
                 waited, delay = waited + delay, min(delay * 2, 0.2)
+            index.sync(epoch)
             try:
-                yield
+                yield index
+            except BaseException:
+                index.drop()
+                raise
             finally:
                 await self.store.release(key, self._holder)
 
@@ -226,18 +261,21 @@ class IntakeService:
             raise IntakeError(404, "not_found", f"报告 {key} 不属于事件 {incident_id}")
         if len(incident["report_keys"]) < 2:
             raise IntakeError(409, "single_report", "事件只有一份报告，无需拆分")
-        async with self._placement(f"partition:{incident['partition']}"):
+        async with self._placement(incident["partition"]) as index:
+            index.reset()  # split and merge write from the store, not through the index
             return await self.writer.split(incident, key, officer, reason, self.clock.now())
 
     async def merge(self, incident_id: str, other_id: str, *, officer: str, reason: str) -> str:
         if incident_id == other_id:
             raise IntakeError(409, "same_incident", "不能将事件与自身合并")
         target, other = await self._open_incident(incident_id), await self._open_incident(other_id)
-        keys = sorted({f"partition:{target['partition']}", f"partition:{other['partition']}"})
-        async with self._placement(keys[0]):
-            if len(keys) == 1:
+        partitions = sorted({int(target["partition"]), int(other["partition"])})
+        async with self._placement(partitions[0]) as first:
+            first.reset()  # split and merge write from the store, not through the index
+            if len(partitions) == 1:
                 return await self.writer.merge(target, other, officer, reason, self.clock.now())
-            async with self._placement(keys[1]):
+            async with self._placement(partitions[1]) as second:
+                second.reset()
                 return await self.writer.merge(target, other, officer, reason, self.clock.now())
 
     async def _open_incident(self, incident_id: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from services.intake.domain.elements import missing_elements
 from services.intake.domain.facts import changes, combined, highest_casualties
 from services.intake.domain.matching import MatchDecision, choose_primary
 from services.intake.partitions import city_key
+from services.intake.placement_index import CachedIncident, PartitionIndex
 from services.intake.store import IntakeStore, report_key
 from shared.clock import as_utc
 from shared.contracts import IncidentOpened, ReportAttached, ReportV1
@@ -33,9 +34,11 @@ class IncidentWriter:
         self.areas = areas
 
     async def open(self, incident_id: str, report: ReportV1, key: str, partition: int, now: datetime,
-                   entry: dict[str, Any] | None = None) -> None:
+                   entry: dict[str, Any] | None = None, *, index: PartitionIndex | None = None) -> None:
+        """``report`` as stored (parsed back from the report document), so the index holds what a store
+        read would give."""
         missing = missing_elements(report)
-        await self.store.insert_incident({
+        inserted = await self.store.insert_incident({
             "_id": incident_id,
             "opened_at": now,
             "updated_at": now,
@@ -57,15 +60,24 @@ class IncidentWriter:
             "timeline": [entry or {"at": now, "kind": "opened", "report": key,
                                    "text": f"首报：{report.source.unit}（{report.source.report_id}）"}],
         })
+        if index is not None:
+            if inserted:
+                index.put(CachedIncident(incident_id, key, report.casualties.model_dump(), event_time(report),
+                                         event_time(report), {key: report}, {key: True}))
+            else:  # it existed already (a repair): read it again from the store when next needed
+                index.reset()
         event = IncidentOpened(incident_id=incident_id, opened_at=now, primary=report, missing_elements=missing)
         await self.outbox.add(f"{INCIDENT_OPENED}:{incident_id}", INCIDENT_OPENED, event)
 
-    async def attach(self, incident_id: str, report: ReportV1, key: str, decision: MatchDecision, now: datetime) -> bool:
-        """Returns whether the attached report became the primary (it was received earlier)."""
+    async def attach(self, incident_id: str, report: ReportV1, key: str, decision: MatchDecision, now: datetime,
+                     *, index: PartitionIndex | None = None) -> bool:
+        """Returns whether the attached report became the primary (it was received earlier). ``report``
+        as stored, its document already inserted with ``primary`` false."""
         entry = {"at": now, "kind": "report_attached", "report": key, "unit": report.source.unit,
                  "score": decision.score, "features": decision.features,
                  "text": f"并入报告：{report.source.unit}（{report.source.report_id}）。{decision.reason_zh}"}
-        _, new_primary = await self.refresh(incident_id, now, [entry], add_keys=[key])
+        _, new_primary = await self.refresh(incident_id, now, [entry], add_keys=[key], index=index,
+                                            added={key: report})
         now_primary = new_primary == key
         event = ReportAttached(incident_id=incident_id, attached_at=now, report=report, reason=decision.reason_zh,
                                now_primary=now_primary)
@@ -73,60 +85,86 @@ class IncidentWriter:
         return now_primary
 
     async def refresh(self, incident_id: str, now: datetime, entries: list[dict[str, Any]], *,
-                      add_keys: list[str] | None = None, remove_keys: list[str] | None = None) -> tuple[str, str]:
+                      add_keys: list[str] | None = None, remove_keys: list[str] | None = None,
+                      index: PartitionIndex | None = None, added: dict[str, ReportV1] | None = None
+                      ) -> tuple[str, str]:
         """Recompute the primary and the combined facts from the incident's reports (as stored now);
-        record the changes on the timeline. Returns (old primary key, new primary key)."""
-        incident = await self.store.get_incident(incident_id)
-        assert incident is not None
-        docs = await self.store.reports_of(incident_id)
-        reports = [ReportV1.model_validate(d["report"]) for d in docs]
-        old_primary = incident["primary_report"]
+        record the changes on the timeline. Returns (old primary key, new primary key).
+
+        With ``index`` holding the incident, its reports come from there (plus ``added``, the reports just
+        inserted for it) instead of two store reads; the index is brought up to date either way."""
+        cached = index.get(incident_id) if index is not None else None
+        if cached is not None and not remove_keys:
+            stored = {**cached.reports, **(added or {})}
+            flags = {**cached.primary_flags, **{k: False for k in (added or {})}}
+            old_primary, old_casualties, status = cached.primary_report, cached.casualties, "open"
+        else:
+            incident = await self.store.get_incident(incident_id)
+            assert incident is not None
+            docs = await self.store.reports_of(incident_id)
+            stored = {d["_id"]: ReportV1.model_validate(d["report"]) for d in docs}
+            flags = {d["_id"]: bool(d["primary"]) for d in docs}
+            old_primary, old_casualties, status = incident["primary_report"], incident.get("casualties"), \
+                incident["status"]
+        reports = list(stored.values())
         entries = list(entries)
         if not reports:
             await self.store.update_incident(incident_id, {"status": "empty", "updated_at": now}, entries,
                                              remove_keys=remove_keys or [])
+            if index is not None:
+                index.remove(incident_id)
             return old_primary, ""
         primary = choose_primary(reports)
         new_primary = report_key(*primary.key)
         merged = combined(reports)
-        raised = changes(incident.get("casualties") or {}, highest_casualties(reports))
+        raised = changes(old_casualties or {}, highest_casualties(reports))
         if raised:
             entries.append({"at": now, "kind": "follow_up", "text": "续报更新：" + "，".join(raised)})
         if new_primary != old_primary:
             entries.append({"at": now, "kind": "primary_changed", "from": old_primary, "to": new_primary,
                             "text": f"首报变更：{primary.source.unit}（{primary.source.report_id}）接报时间更早，"
                                     f"改为首报（原首报 {old_primary}）"})
-            for doc in docs:
-                if doc["primary"] != (doc["_id"] == new_primary):
-                    await self.store.set_report(doc["_id"], {"primary": doc["_id"] == new_primary})
+            for key, was_primary in list(flags.items()):
+                if was_primary != (key == new_primary):
+                    await self.store.set_report(key, {"primary": key == new_primary})
+                    flags[key] = key == new_primary
         times = [event_time(r) for r in reports]
+        casualties = merged.casualties.model_dump()
         fields = {
             "updated_at": now, "primary_report": new_primary, "title": merged.title, "category": merged.category.value,
             "area_code": merged.area_code, "place": merged.place,
             "occurred_at": as_utc(merged.occurred_at) if merged.occurred_at else None,
-            "event_from": min(times), "event_to": max(times), "casualties": merged.casualties.model_dump(),
-            "missing_elements": missing_elements(merged), "status": incident["status"] if incident["status"] != "empty"
-            else "open",
+            "event_from": min(times), "event_to": max(times), "casualties": casualties,
+            "missing_elements": missing_elements(merged), "status": status if status != "empty" else "open",
         }
         await self.store.update_incident(incident_id, fields, entries, add_keys=add_keys or [],
                                          remove_keys=remove_keys or [])
+        if index is not None:
+            if fields["status"] == "open":
+                index.put(CachedIncident(incident_id, new_primary, casualties, min(times), max(times), stored, flags))
+            else:
+                index.remove(incident_id)
         return old_primary, new_primary
 
-    async def repair(self, original: dict[str, Any], partition: int, now: datetime) -> None:
-        """A redelivered report whose first delivery may have crashed half-way: finish its placement."""
+    async def repair(self, original: dict[str, Any], partition: int, now: datetime) -> bool:
+        """A redelivered report whose first delivery may have crashed half-way: finish its placement.
+        Returns whether incidents changed (a placement index must then be read again)."""
         report = ReportV1.model_validate(original["report"])
         incident = await self.store.get_incident(original["incident_id"])
         if incident is None:
             await self.open(original["incident_id"], report, original["_id"], partition, now)
-        elif original["_id"] not in incident["report_keys"]:
+            return True
+        if original["_id"] not in incident["report_keys"]:
             match = original.get("match") or {}
             decision = MatchDecision(original["incident_id"], match.get("score", 0.0), match.get("features", {}),
                                      match.get("reason", ""))
             await self.attach(original["incident_id"], report, original["_id"], decision, now)
-        elif original["_id"] == report_key(*report.key) and incident["primary_report"] == original["_id"]:
+            return True
+        if original["_id"] == report_key(*report.key) and incident["primary_report"] == original["_id"]:
             event = IncidentOpened(incident_id=incident["_id"], opened_at=incident["opened_at"], primary=report,
                                    missing_elements=incident["missing_elements"])
             await self.outbox.add(f"{INCIDENT_OPENED}:{incident['_id']}", INCIDENT_OPENED, event)
+        return False
 
     # ---- by hand ---------------------------------------------------------------------------------
     async def split(self, incident: dict[str, Any], key: str, officer: str, reason: str, now: datetime) -> str:

@@ -89,21 +89,24 @@ class IntakeStore:
         return await self.originals.find_one({"_id": original_id})
 
     # ---- placement ---------------------------------------------------------------------------------
-    async def claim(self, key: str, holder: str, now: datetime, lease: timedelta) -> bool:
+    async def claim(self, key: str, holder: str, now: datetime, lease: timedelta) -> int | None:
         """Take the placement claim of a partition: one atomic single-document update (a lease, so a
-        crashed holder does not block the partition for ever). False when another holder has it."""
+        crashed holder does not block the partition for ever). Returns the claim's epoch, which every
+        acquisition increments (placement_index.py); None when another holder has it."""
         try:
             doc = await self.claims.find_one_and_update(
                 {"_id": key, "$or": [{"holder": None}, {"until": {"$lt": now}}]},
-                {"$set": {"holder": holder, "until": now + lease}},
+                {"$set": {"holder": holder, "until": now + lease}, "$inc": {"epoch": 1}},
                 upsert=True,
                 return_document=True,
             )
         except Exception as exc:
             if is_duplicate_key(exc):
-                return False
+                return None
             raise
-        return doc is not None and doc.get("holder") == holder
+        if doc is None or doc.get("holder") != holder:
+            return None
+        return int(doc["epoch"])
 
     async def release(self, key: str, holder: str) -> None:
         await self.claims.update_one({"_id": key, "holder": holder}, {"$set": {"holder": None}})
