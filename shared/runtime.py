@@ -53,6 +53,9 @@ class Runtime:
             for step in component.startup:
                 await step()
         if self.in_memory:
+            for component in self.components:  # a publish runs the consumers inline: one at a time
+                if (outbox := component.state.get("outbox")) is not None:
+                    outbox.publish_window = 1
             self._test_broker = TestRabbitBroker(self.broker)
             await self._test_broker.__aenter__()
         else:

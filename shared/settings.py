@@ -58,6 +58,7 @@ class IntakeSettings(ServiceSettings):
     attachment_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     # GB/T 2260 code of the region this duty office serves (any level); 4501 = 南宁市
     region: str = Field(default="450100", pattern=r"^\d{6}$")
+    outbox_publish_window: int = Field(default=32, ge=1, le=1000)  # events in flight at once (real broker)
     # report.<area>.<system> split by city over this many queues (see docs/intake-scale-out.md)
     partitions: int = Field(default=1, ge=1, le=64)
     partition_ids: list[int] | None = None  # the partitions this process consumes; None = all

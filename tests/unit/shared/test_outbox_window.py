@@ -1,0 +1,42 @@
+"""The outbox relay with a publish window: events go out in the order added, a failed one is kept for a
+retry and the others are removed."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from shared.clock import ManualClock
+from shared.outbox import Outbox
+from shared.store import database
+
+
+class Event(BaseModel):
+    n: int
+
+
+class RecordingBus:
+    def __init__(self, fail: set[str]) -> None:
+        self.sent: list[str] = []
+        self.fail = fail
+
+    async def publish_json(self, routing_key: str, payload: Any, *, message_id: str) -> None:
+        self.sent.append(message_id)
+        if message_id in self.fail:
+            raise ConnectionError("broker said no")
+
+
+async def test_window_keeps_order_and_keeps_the_failed_event() -> None:
+    db = database(f"memory://outbox-{uuid.uuid4().hex}", "t")
+    bus = RecordingBus(fail={"e5"})
+    outbox = Outbox(db, clock=ManualClock(datetime(2026, 11, 28, tzinfo=UTC)), bus_of=lambda: bus,  # type: ignore[arg-type,return-value]
+                    publish_window=4)
+    for n in range(10):
+        await outbox.add(f"e{n}", "t.x", Event(n=n))
+    assert await outbox.flush() == 9
+    assert bus.sent == [f"e{n}" for n in range(10)]
+    left = await db["outbox"].find({}).to_list(None)
+    assert [d["_id"] for d in left] == ["e5"] and left[0]["attempts"] == 1 and left[0]["retry_at"]
