@@ -58,6 +58,7 @@ CONSUMERS: dict[str, Consumer] = {
     c.queue_name: c
     for c in (
         Consumer("intake", "reports", REPORT_PATTERN),
+        Consumer("intake", "incident-graded", INCIDENT_GRADED),
         Consumer("escalation", "incident-opened", INCIDENT_OPENED),
         Consumer("escalation", "report-attached", REPORT_ATTACHED),
         Consumer("escalation", "notify-status", NOTIFY_STATUS),

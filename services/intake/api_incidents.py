@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from services.intake.domain.errors import ReportRejected
+from services.intake.domain.grading import parse_levels
 from services.intake.domain.publicopinion import parse_public_opinion
 from services.intake.service import IntakeError, IntakeService
 from shared.auth import STAFF, Principal, Require, Role
@@ -48,7 +49,7 @@ def public(doc: dict[str, Any]) -> dict[str, Any]:
 def build_incident_api(svc: IntakeService) -> APIRouter:
     router = APIRouter()
 
-    @router.get("/incidents", summary="事件列表（按时间、地区（含下级）、类别、状态筛选，分页）")
+    @router.get("/incidents", summary="事件列表（按时间、地区（含下级）、类别、等级、状态筛选，分页）")
     async def list_incidents(
         who: Staff,
         since: datetime | None = None,
@@ -57,10 +58,17 @@ def build_incident_api(svc: IntakeService) -> APIRouter:
         area_code: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
         category: Category | None = None,
         status: Literal["open", "merged", "empty"] | None = None,
+        level: Annotated[list[str] | None, Query(
+            description="事件等级 I、II、III、IV（值班应急处置定级）：可重复（level=I&level=II）或逗号分隔（level=I,II）")] = None,
         skip: Annotated[int, Query(ge=0)] = 0,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
     ) -> Page:
         query: dict[str, Any] = {}
+        if level:
+            levels, bad = parse_levels(level)
+            if bad is not None:
+                raise ApiError(422, "invalid_level", f"事件等级无效：“{bad}”，应为 I、II、III、IV 之一", field="level")
+            query["level"] = {"$in": levels}
         if since or until:
             query[time_field] = {k: v for k, v in (("$gte", since), ("$lt", until)) if v}
         if area_code:

@@ -13,6 +13,7 @@ from services.intake.domain.errors import ReportRejected
 from services.intake.partitions import partition_bindings, partition_consumer
 from services.intake.service import IntakeService, Sender
 from shared.bus import Bus, Parked, body_digest, subscribe
+from shared.contracts import IncidentGraded
 from shared.settings import IntakeSettings
 from shared.topology import EVENTS, PARKING_EXCHANGE, Consumer, consumer, parking_queue, work_queue
 
@@ -42,6 +43,12 @@ def register(
         partitioned = settings.partitions > 1
         subscribe(router, bus_of, c, dict[str, Any], settings, single_active=partitioned,
                   name=f"receive_report_{c.name.replace('.', '_')}" if partitioned else None)(receive_report)
+
+    @subscribe(router, bus_of, consumer("intake", "incident-graded"), IncidentGraded, settings)
+    async def on_graded(event: IncidentGraded, msg: RabbitMessage) -> None:
+        """Escalation graded an incident (incident.graded): keep its level for the incident list's level
+        filter and put it on the timeline; an older grading never overwrites a newer one."""
+        await svc.record_grading(event, msg.message_id)
 
     @keeper_router.subscriber(parking_queue(), PARKING_EXCHANGE, decoder=raw_body, title="zhiban.parked:keep")
     async def keep_parked(body: bytes, msg: RabbitMessage) -> None:

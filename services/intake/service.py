@@ -24,6 +24,7 @@ import structlog
 
 from services.intake.domain.areas import AreaTable
 from services.intake.domain.elements import describe_missing, missing_elements
+from services.intake.domain.grading import grading_order, grading_text
 from services.intake.domain.matching import IncidentView, MatchConfig, MatchDecision, decide
 from services.intake.domain.normalise import parse_report
 from services.intake.partitions import partition_of
@@ -32,7 +33,7 @@ from services.intake.service_incidents import IncidentWriter
 from services.intake.store import IntakeStore, report_key
 from shared.bus import Parked, RetryLater
 from shared.clock import Clock, as_utc
-from shared.contracts import ReportV1
+from shared.contracts import IncidentGraded, ReportV1
 from shared.outbox import Outbox
 from shared.settings import IntakeSettings
 
@@ -285,6 +286,24 @@ class IntakeService:
         if incident["status"] != "open":
             raise IntakeError(409, "not_open", f"事件 {incident_id} 已{'并入 ' + incident.get('merged_into', '') if incident['status'] == 'merged' else '关闭'}，不能再拆分或合并")
         return incident
+
+    # ---- escalation's grading -------------------------------------------------------------------------
+    async def record_grading(self, event: IncidentGraded, event_id: str | None) -> bool:
+        """Keep the level escalation decided on the incident and its timeline. Idempotent and safe out of
+        order: a grading older than the recorded one changes nothing (domain/grading.py). Returns whether
+        it was recorded."""
+        order = grading_order(event.graded_at, event_id)
+        level = event.level.value if event.level else None
+        grading = {"level": level, "graded_at": as_utc(event.graded_at), "order": order, "event_id": event_id,
+                   "sensitive": event.sensitive, "rules_version": event.rules_version}
+        entry = {"at": self.clock.now(), "kind": "graded", "level": level, "graded_at": as_utc(event.graded_at),
+                 "event_id": event_id, "text": grading_text(event)}
+        if await self.store.set_grading(event.incident_id, grading, entry):
+            return True
+        if await self.store.get_incident(event.incident_id) is None:
+            raise Parked("unknown_incident", f"定级所指事件不存在：{event.incident_id}")
+        log.info("grading not newer than the recorded one; ignored", incident_id=event.incident_id, order=order)
+        return False
 
     async def record_parked(self, doc: dict[str, Any]) -> None:
         await self.store.park(doc)

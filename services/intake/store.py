@@ -32,6 +32,7 @@ class IntakeStore:
         await self.incidents.create_index([("partition", 1), ("status", 1), ("event_to", 1)])
         await self.rejected.create_index([("rejected_at", -1)])
         await self.opinion.create_index([("incident_id", 1), ("published_at", -1)])
+        await self.incidents.create_index([("level", 1), ("opened_at", -1)])
 
     async def insert_report(self, doc: dict[str, Any]) -> bool:
         """False when this (system, report_id) was received before: a resend or a redelivery."""
@@ -68,6 +69,15 @@ class IntakeStore:
             {"_id": incident_id},
             {"$addToSet": {"report_keys": report_key_}, "$push": {"timeline": entry}},
         )
+
+    async def set_grading(self, incident_id: str, grading: dict[str, Any], entry: dict[str, Any]) -> bool:
+        """Record escalation's grading unless one graded later is recorded already: one conditional update,
+        so a redelivered or overtaken incident.graded changes nothing. False when nothing changed."""
+        result = await self.incidents.update_one(
+            {"_id": incident_id, "$or": [{"grading.order": {"$exists": False}}, {"grading.order": {"$lt": grading["order"]}}]},
+            {"$set": {"level": grading["level"], "grading": grading}, "$push": {"timeline": entry}},
+        )
+        return bool(result.modified_count)
 
     async def get_incident(self, incident_id: str) -> dict[str, Any] | None:
         return await self.incidents.find_one({"_id": incident_id})
