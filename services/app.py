@@ -39,6 +39,8 @@ def demo_seeder(component: Component, clock: Clock) -> Callable[[], Any] | None:
         return lambda: demo.seed_scheduling(component.state["store"], clock)
     if component.name == "notify":
         return lambda: demo.seed_notify(component.state["store"])
+    if component.name == "escalation":  # the demo directory is known here: the rules must address it
+        return lambda: component.state["service"].use_directory(demo.directory_ids(), set(demo.COUNTIES))
     return None
 
 

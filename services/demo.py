@@ -86,21 +86,26 @@ async def seed_scheduling(store: Any, clock: Clock) -> None:
         await store.upsert("shifts", shift)
 
 
-# Who the shipped rules file routes to besides the people above: its leader placeholders, the units it copies
-# (抄送) and the party-committee duty room. Fictitious numbers, so the demo's deliveries land in the spool.
+# Who the shipped rules file sends to besides the people above (its leaders ARE the people above): the units
+# it copies (抄送), the party-committee duty room, the county duty rooms and the provincial duty office that
+# receives the bulletin. Fictitious numbers, so the demo's deliveries land in the spool.
 ROUTED_ADDRESSEES: list[dict[str, Any]] = [
     {"_id": _id, "name": name, "title": name,
      "contacts": {"office_phone": f"0771-55503{n:02d}", "fax": f"0771-55504{n:02d}", "mobile": f"139077103{n:02d}"}}
     for n, (_id, name) in enumerate([
-        ("mayor", "市长"), ("executive_vice_mayor", "常务副市长"), ("vice_mayor_safety", "分管安全生产副市长"),
-        ("vice_mayor_nature", "分管自然资源副市长"), ("vice_mayor_health", "分管卫生健康副市长"),
-        ("party_committee_duty_room", "市委值班室"), ("市应急管理局", "市应急管理局"), ("市消防救援支队", "市消防救援支队"),
+        ("party_committee_duty_room", "市委值班室"), ("province_duty_office", "省人民政府总值班室"),
+        ("市应急管理局", "市应急管理局"), ("市消防救援支队", "市消防救援支队"),
         ("市公安局交通管理支队", "市公安局交通管理支队"), ("市生态环境局", "市生态环境局"), ("市地震局", "市地震局"),
         ("市自然资源局", "市自然资源局"), ("市卫生健康委", "市卫生健康委"), ("市市场监管局", "市市场监管局"),
         ("市公安局", "市公安局"), ("市信访局", "市信访局"),
         *((f"county:{code}", f"县区政府值班室（{code}）") for code in COUNTIES),
     ])
 ]
+
+
+def directory_ids() -> set[str]:
+    """Everyone notify knows in the demo: escalation checks its rules' addressees against this at start-up."""
+    return {p["_id"] for p in [*PEOPLE, *ROUTED_ADDRESSEES]}
 
 
 async def seed_notify(store: Any) -> None:

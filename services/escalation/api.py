@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from services.escalation.api_items import add_item_routes
 from services.escalation.api_reports import add_report_routes
@@ -17,7 +17,7 @@ from services.escalation.domain.assessment import LevelChangeError
 from services.escalation.domain.instructions import InstructionError
 from services.escalation.domain.review import ReviewError
 from services.escalation.domain.rules import RulesError
-from services.escalation.errors import ConflictError
+from services.escalation.errors import ConflictError, RecordError
 from services.escalation.service import EscalationService
 from shared.auth import STAFF, Principal, Require, Role
 from shared.clock import as_utc, to_local
@@ -41,7 +41,7 @@ async def domain_errors() -> AsyncIterator[None]:
         raise ApiError(409, "stale", str(exc)) from exc
     except ReviewError as exc:
         raise ApiError(REVIEW_STATUS.get(exc.code, 409), exc.code, str(exc)) from exc
-    except (LevelChangeError, InstructionError) as exc:
+    except (LevelChangeError, InstructionError, RecordError) as exc:
         raise ApiError(422, "invalid", str(exc)) from exc
 
 
@@ -51,6 +51,20 @@ class LevelDecision(BaseModel):
     level: Literal["I", "II", "III", "IV"] | None = None
     reason: str = Field(default="", max_length=1000)
     may_escalate: bool | None = None
+
+
+class CallLogged(BaseModel):
+    person: str = Field(min_length=1, max_length=64, description="通话对象（人员编号或单位）")
+    direction: Literal["out", "in"] = "out"
+    summary: str = Field(min_length=1, max_length=2000)
+    reported_to_leader: bool = Field(default=False, description="本次通话即向领导电话报告（满足电话报告时限）")
+    at: AwareDatetime | None = Field(default=None, description="通话时间；缺省为现在")
+
+
+class WrittenReport(BaseModel):
+    to: str = Field(min_length=1, max_length=64)
+    document_ref: str = Field(min_length=1, max_length=200, description="文号或材料名称")
+    at: AwareDatetime | None = None
 
 
 def timeline_view(doc: dict[str, Any]) -> list[dict[str, Any]]:
@@ -75,7 +89,21 @@ def build_api(svc: EscalationService) -> APIRouter:
         if doc is None:
             raise ApiError(404, "not_found", f"事件不存在或尚未处理：{incident_id}")
         return {**public({k: v for k, v in doc.items() if k not in ("timeline", "text_all")}),
-                "timeline": timeline_view(doc)}
+                "deadlines": svc.deadline_view(doc), "timeline": timeline_view(doc)}
+
+    @router.post("/incidents/{incident_id}/calls", summary="登记通话（向领导电话报告即满足电话报告时限）")
+    async def log_call(incident_id: str, body: CallLogged, who: Officer) -> dict[str, Any]:
+        async with domain_errors():
+            doc = await svc.log_call(incident_id, by=who.id, person=body.person, direction=body.direction,
+                                     summary=body.summary, reported_to_leader=body.reported_to_leader, at=body.at)
+        return {"id": incident_id, "deadlines": svc.deadline_view(doc)}
+
+    @router.post("/incidents/{incident_id}/written-reports", summary="登记以其他方式报送的书面报告（满足书面报告时限）")
+    async def written_report(incident_id: str, body: WrittenReport, who: Officer) -> dict[str, Any]:
+        async with domain_errors():
+            doc = await svc.record_written_report(incident_id, by=who.id, to=body.to,
+                                                  document_ref=body.document_ref, at=body.at)
+        return {"id": incident_id, "deadlines": svc.deadline_view(doc)}
 
     @router.post("/incidents/{incident_id}/level", summary="值班人员确认或更改等级、标记可能升级（须说明理由）")
     async def decide_level(incident_id: str, body: LevelDecision, who: Officer) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from services.escalation.domain.bulletin import BulletinError as ComposeError
 from services.escalation.domain.lateness import DeterminationError
 from services.escalation.render import FontNotFound
 from services.escalation.service_reports import BulletinError
+from services.escalation.service_routing import UpwardRefused
 from shared.auth import Principal, Require, Role
 from shared.http import ApiError
 
@@ -28,6 +29,10 @@ class BulletinDraft(BaseModel):
     what_happened: str = Field(min_length=1, max_length=5000)
     event: str | None = Field(default=None, max_length=100)
     response: str | None = Field(default=None, max_length=5000)
+
+
+class UpwardReport(BaseModel):
+    text: str = Field(min_length=1, max_length=5000)
 
 
 class DeterminationIn(BaseModel):
@@ -59,6 +64,15 @@ def add_report_routes(router: APIRouter, svc: Any) -> None:
             except BulletinError as exc:
                 raise ApiError(409, "wrong_state", str(exc)) from exc
         return {"id": rec["_id"], "state": rec["state"], "approved_by": rec["approved_by"]}
+
+    @router.post("/incidents/{incident_id}/upward", summary="一般事件直接报上级值班室（较大及以上只能报送签批的直报信息）")
+    async def upward(incident_id: str, body: UpwardReport, who: Office) -> dict[str, Any]:
+        async with domain_errors():
+            try:
+                doc = await svc.report_upward(incident_id, by=who.id, text=body.text)
+            except UpwardRefused as exc:
+                raise ApiError(409, "bulletin_only", str(exc)) from exc
+        return {"id": incident_id, "level": doc.get("level"), "revision": doc["revision"]}
 
     @router.get("/bulletins/{bulletin_id}.{fmt}", summary="直报信息文件（PDF 嵌入字体 / DOCX）")
     async def file(bulletin_id: str, fmt: Literal["pdf", "docx"], who: Reader, request: Request) -> Response:

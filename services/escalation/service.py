@@ -12,10 +12,11 @@ from services.escalation.codec import history_from_doc, history_to_doc, review_f
 from services.escalation.domain.assessment import Assessment, LevelHistory, assess
 from services.escalation.domain.calendar import HolidayCalendar, TableCalendar
 from services.escalation.domain.clocks import stage_name
+from services.escalation.domain.deadlines import Happening
 from services.escalation.domain.grading import LEVEL_ORDER, Facts
 from services.escalation.domain.review import Actor, ReviewCase, review_reasons, submit
-from services.escalation.domain.rules import Rules, load_rules
-from services.escalation.errors import ConflictError
+from services.escalation.domain.rules import Rules, RulesError, load_rules, unknown_addressees
+from services.escalation.errors import ConflictError, RecordError
 from services.escalation.service_items import ItemUseCases
 from services.escalation.service_reports import ReportingUseCases
 from services.escalation.service_review import ReviewUseCases
@@ -83,14 +84,30 @@ class EscalationService(ReviewUseCases, RoutingUseCases, TimerUseCases, ItemUseC
         self.duty_head_id = duty_head_id
         self.recirculate = recirculate
         self.broker_live = broker_live
+        self.directory: tuple[set[str], set[str]] | None = None  # (known ids, area codes) where it is known
 
     # ------------------------------------------------------------------ rules
     def reload_rules(self) -> Rules:
         """Read and validate the rules file again; on any problem (RulesError) the active rules stay."""
         if self.read_rules is None:
             raise RuntimeError("no rules source configured")
-        self.rules = load_rules(self.read_rules())
+        rules = load_rules(self.read_rules())
+        self._check_directory(rules)
+        self.rules = rules
         return self.rules
+
+    async def use_directory(self, known: set[str], area_codes: set[str]) -> None:
+        """Where the directory is known (demo mode: the people notify is seeded with), every addressee of the
+        rules must be in it — at start-up (RulesError stops the service) and on every reload."""
+        self.directory = (set(known), set(area_codes))
+        self._check_directory(self.rules)
+
+    def _check_directory(self, rules: Rules) -> None:
+        if self.directory is not None:
+            known, areas = self.directory
+            problems = unknown_addressees(rules, known, area_codes=areas)
+            if problems:
+                raise RulesError(problems)
 
     def _entry(self, key: str, kind: str, text: str, at: datetime | None = None, **extra: Any) -> dict[str, Any]:
         return {"key": key, "at": at or self.clock.now(), "kind": kind, "text": text,
@@ -143,11 +160,15 @@ class EscalationService(ReviewUseCases, RoutingUseCases, TimerUseCases, ItemUseC
         if doc is None:
             raise RetryLater(f"事件 {event.incident_id} 尚未建立，稍后重试")
         key = f"attached:{event.report.source.system}/{event.report.source.report_id}"
-        if any(e["key"] == key for e in doc["timeline"]):
-            await self._proceed(doc)
-            return
         report = event.report
         received = report.received_at or event.attached_at
+        if any(e["key"] == key for e in doc["timeline"]):
+            await self._proceed(doc)
+            stage = next((s["stage"] for s in doc.get("stages", [])
+                          if s.get("report_id") == report.source.report_id), None)
+            if stage is not None:  # a redelivery finishes what a crash may have left: the deadlines it meets
+                await self._meet(doc["_id"], self._report_happening(stage, received, report))
+            return
         n = len(doc.get("stages", []))
         stage = "终报" if "终报" in report.title else stage_name(n)
         changed = {
@@ -156,10 +177,16 @@ class EscalationService(ReviewUseCases, RoutingUseCases, TimerUseCases, ItemUseC
             "reports": doc.get("reports", []) + [{"unit": report.source.unit, "received_at": received,
                                                   "report_id": report.source.report_id}],
             "stages": doc.get("stages", []) + [{"stage": stage, "at": received, "unit": report.source.unit,
-                                                "title": report.title}],
+                                                "title": report.title, "report_id": report.source.report_id}],
         }
         entry = self._entry(key, "report", f"{stage}：{report.source.unit}《{report.title}》", event.attached_at)
         await self._regrade(doc, changed, [entry], reason=f"{stage}后重新评估")
+        await self._meet(doc["_id"], self._report_happening(stage, received, report))
+
+    @staticmethod
+    def _report_happening(stage: str, received: datetime, report: ReportV1) -> Happening:
+        return Happening("final_report" if stage == "终报" else "follow_up_report", as_utc(received),
+                         f"{stage}：{report.source.unit}《{report.title}》")
 
     async def _regrade(self, doc: dict[str, Any], changed: dict[str, Any], entries: list[dict[str, Any]], *,
                        reason: str, history: LevelHistory | None = None) -> dict[str, Any]:
@@ -246,6 +273,41 @@ class EscalationService(ReviewUseCases, RoutingUseCases, TimerUseCases, ItemUseC
             text = f"{by} {'标记' if may_escalate else '取消'}“可能升级”，理由：{reason.strip()}"
         entry = self._entry(f"level:{doc['revision'] + 1}", "level_decision", text, by=by, action=action)
         return await self._regrade(doc, {}, [entry], reason="人工定级", history=history)
+
+    # ------------------------------------------------------------------ officer's records (R-12, R-08)
+    async def log_call(self, incident_id: str, *, by: str, person: str, direction: str, summary: str,
+                       reported_to_leader: bool, at: datetime | None = None) -> dict[str, Any]:
+        """A call the officer made or took, on the timeline; a report phoned to a leader meets the phone deadline."""
+        doc, when = await self._record_time(incident_id, at)
+        words = "致电" if direction == "out" else "来电"
+        text = f"{by} {words} {person}：{summary.strip()}" + ("（已电话报告领导）" if reported_to_leader else "")
+        entry = self._entry(f"call:{by}:{when:%Y%m%dT%H%M%S}:{person}", "call", text, when, by=by, person_id=person,
+                            direction=direction, reported_to_leader=reported_to_leader)
+        await self.store.add_timeline(incident_id, entry)
+        if reported_to_leader:
+            await self._meet(incident_id, Happening("leader_called", when, f"{by} 电话报告 {person}"))
+        return await self._current(incident_id, None)
+
+    async def record_written_report(self, incident_id: str, *, by: str, to: str, document_ref: str,
+                                    at: datetime | None = None) -> dict[str, Any]:
+        """A written report delivered by another way (hand, secure network): meets the written deadline."""
+        doc, when = await self._record_time(incident_id, at)
+        text = f"{by} 登记书面报告已报送 {to}（{document_ref.strip()}）"
+        await self.store.add_timeline(incident_id, self._entry(
+            f"written:{by}:{when:%Y%m%dT%H%M%S}:{to}", "written_report", text, when, by=by, to=to,
+            document_ref=document_ref))
+        await self._meet(incident_id, Happening("written_recorded", when, text))
+        return await self._current(incident_id, None)
+
+    async def _record_time(self, incident_id: str, at: datetime | None) -> tuple[dict[str, Any], datetime]:
+        doc = await self._current(incident_id, None)
+        now = self.clock.now()
+        when = as_utc(at) if at is not None else now
+        if when > now:
+            raise RecordError(f"登记时间不能晚于当前时间（{when:%Y-%m-%d %H:%M} UTC）")
+        if when < as_utc(doc["received_at"]):
+            raise RecordError("登记时间不能早于收到首报的时间")
+        return doc, when
 
     async def _current(self, incident_id: str, shown_revision: int | None) -> dict[str, Any]:
         doc = await self.store.get(incident_id)

@@ -7,14 +7,13 @@ from typing import Any
 
 from services.escalation.domain import lateness, statistics
 from services.escalation.domain.bulletin import BulletinFacts, compose, load_template
-from services.escalation.domain.grading import at_least
+from services.escalation.errors import ConflictError
 from services.escalation.render import render_docx, render_pdf
+from services.escalation.service_routing import short_id
 from shared.clock import as_utc
 from shared.contracts import SendNotification
 from shared.contracts.events import NotifyChannel
 from shared.topology import NOTIFY_SEND
-
-PROVINCIAL_DUTY_OFFICE = "province_duty_office"
 
 
 class BulletinError(ValueError):
@@ -55,18 +54,23 @@ class ReportingUseCases:
             raise LookupError(f"直报信息不存在：{bulletin_id}")
         if record["state"] != "draft":
             raise BulletinError(f"直报信息 {bulletin_id} 已{record['state']}，不能重复审批")
+        doc = await self.store.get(record["incident_id"])
+        if doc is not None and doc["revision"] != record["revision"]:
+            raise ConflictError(f"事件在拟制直报信息后已更新（拟稿依据第{record['revision']}版，当前第{doc['revision']}版），"
+                                f"直报信息 {bulletin_id} 不能签批：请依据最新事实重新拟制")
         now = self.clock.now()
         if not await self.store.set_bulletin(bulletin_id, "draft", {"state": "approved", "approved_by": by,
                                                                    "approved_at": now}):
             raise BulletinError(f"直报信息 {bulletin_id} 已被他人处理")
         nid = f"{bulletin_id}_fax"
         await self.outbox.add(f"{NOTIFY_SEND}:{nid}", NOTIFY_SEND, SendNotification(
-            notification_id=nid, person_id=PROVINCIAL_DUTY_OFFICE, channels=[NotifyChannel.fax],
+            notification_id=nid, person_id=self.rules.upward.addressee,
+            channels=[NotifyChannel(c) for c in self.rules.upward.channels],
             subject="突发公共事件直报信息", body=record["text"][:10000], incident_id=record["incident_id"],
             requested_at=now))
         await self.store.add_timeline(record["incident_id"], self._entry(
-            f"bulletin:{bulletin_id}:approved", "bulletin", f"直报信息 {bulletin_id} 经{by}签批，传真报省政府总值班室",
-            notification_id=nid))
+            f"bulletin:{bulletin_id}:approved", "bulletin", f"直报信息 {bulletin_id} 经{by}签批，报{self.rules.upward.name}",
+            notification_id=nid, purpose="upward"))
         out = await self.store.get_bulletin(bulletin_id)
         assert out is not None
         return out
@@ -82,9 +86,16 @@ class ReportingUseCases:
         bulletin = compose(bf, load_template())
         return render_pdf(bulletin) if fmt == "pdf" else render_docx(bulletin)
 
-    def upward_allowed(self: Any, doc: dict[str, Any]) -> bool:
-        """Level III and above go up only as an approved bulletin (R-13)."""
-        return not at_least(doc.get("level"), "III")
+    async def report_upward(self: Any, incident_id: str, *, by: str, text: str) -> dict[str, Any]:
+        """An officer's own report to the provincial duty office — for incidents below 较大 only; from 较大 up the
+        approved bulletin is the one way up (R-13), and this is refused with nothing sent (UpwardRefused)."""
+        doc = await self._current(incident_id, None)
+        up = self.rules.upward
+        nid = f"{incident_id}_up_{short_id(by, text)}"
+        await self._send(doc, notification_id=nid, person=up.addressee, channels=list(up.channels), purpose="upward",
+                         text=f"{by} 向{up.name}报告（{doc.get('level')}级）", subject=f"值班信息：{doc['title']}"[:200],
+                         body=text)
+        return await self._current(incident_id, None)
 
     # ------------------------------------------------------------------ R-14, R-15
     async def timeliness(self: Any) -> list[dict[str, Any]]:

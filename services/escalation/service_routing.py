@@ -8,10 +8,18 @@ from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
+from services.escalation.domain.deadlines import Happening
 from services.escalation.domain.grading import at_least
 from services.escalation.domain.notice_text import casualty_phrase, incident_notice
 from services.escalation.domain.review import ReviewCase
-from services.escalation.domain.routing import AwayPeriod, IncidentView, Recipient, next_on_silence, route
+from services.escalation.domain.routing import (
+    AwayPeriod,
+    IncidentView,
+    Recipient,
+    next_on_silence,
+    route,
+    upward_refusal,
+)
 from shared.clock import as_utc, to_local
 from shared.contracts import NotificationStatus, OnDutyAnswer, SendNotification
 from shared.contracts.escalation import TimerDue
@@ -24,6 +32,10 @@ ROLE_WORDS = {"in_charge": "分管领导", "principal": "主要领导", "party_d
 LEADER_ROLES = ("in_charge", "principal", "escalated")
 STATE_NAMES = {"sending": "发送中", "sent": "已发出", "delivered": "已送达", "acknowledged": "已确认",
                "failed_temporary": "暂时失败（将重试）", "failed_permanent": "发送失败", "pending": "待发送"}
+
+
+class UpwardRefused(Exception):
+    """A report to the provincial duty office that may only go as the approved bulletin: nothing was sent."""
 
 
 def short_id(*parts: str) -> str:
@@ -48,6 +60,12 @@ class RoutingUseCases:
 
     async def _send(self: Any, doc: dict[str, Any], *, notification_id: str, person: str, channels: list[str],
                     purpose: str, text: str, subject: str | None = None, body: str | None = None) -> None:
+        """Every notification escalation sends about an incident goes through here — except the approved
+        bulletin (service_reports.py), the one way a 较大+ incident may go up to the provincial duty office."""
+        if person == self.rules.upward.addressee:
+            refusal = upward_refusal(doc.get("level"), self.rules.upward, as_bulletin=False)
+            if refusal is not None:
+                raise UpwardRefused(refusal)
         if subject is None or body is None:
             subject, body = self._notice(doc, purpose)
         command = SendNotification(
@@ -58,7 +76,7 @@ class RoutingUseCases:
         if await self.outbox.add(f"{NOTIFY_SEND}:{notification_id}", NOTIFY_SEND, command):
             await self.store.add_timeline(doc["_id"], self._entry(
                 f"notify_requested:{notification_id}", "notification", text, notification_id=notification_id,
-                person_id=person, channels=channels))
+                person_id=person, channels=channels, purpose=purpose))
 
     async def _tell_officers(self: Any, doc: dict[str, Any], answer: OnDutyAnswer) -> None:
         """The duty officer is told at once, whatever the review gate says (R-05)."""
@@ -134,7 +152,10 @@ class RoutingUseCases:
             data={"notification_id": nid, "recipient": asdict(r)}))
 
     async def on_notification_status(self: Any, event: NotificationStatus) -> None:
-        if event.incident_id is None or await self.store.get(event.incident_id) is None:
+        if event.incident_id is None:
+            return
+        doc = await self.store.get(event.incident_id)
+        if doc is None:
             return
         text = (f"通知 {event.person_id}：{STATE_NAMES[event.state.value]}（{event.gateway or event.channel or ''}）"
                 f"{event.detail}")
@@ -143,6 +164,23 @@ class RoutingUseCases:
             notification_id=event.notification_id, state=event.state.value))
         await self.store.set(event.incident_id, {f"notifications.{field_name(event.notification_id)}":
                                                  event.state.value})
+        happening = self._happening_of(doc, event)
+        if happening is not None:
+            await self._meet(event.incident_id, happening)
+
+    def _happening_of(self: Any, doc: dict[str, Any], event: NotificationStatus) -> Happening | None:
+        """A leader reached, or the bulletin sent upward: what the report clocks wait for (R-08)."""
+        asked = next((e for e in doc.get("timeline", []) if e.get("notification_id") == event.notification_id
+                      and e["kind"] in ("notification", "bulletin") and e.get("purpose")), None)
+        if asked is None:
+            return None
+        channel = event.channel.value if event.channel else None
+        words = f"通知 {event.person_id} {STATE_NAMES[event.state.value]}（{channel or event.gateway or ''}）"
+        if asked["purpose"] == "leader_in_charge":
+            return Happening("leader_notified", event.at, words, channel, event.state.value)
+        if asked["purpose"] == "upward":
+            return Happening("upward_sent", event.at, f"向上级报告：{words}", channel, event.state.value)
+        return None
 
     async def on_unacknowledged(self: Any, event: NotificationUnacknowledged) -> None:
         """Notify tried every contact method of this person in vain: the next person, now, once."""

@@ -10,6 +10,8 @@ from typing import Any
 import structlog
 
 from services.escalation.domain.clocks import KIND_NAMES, IncidentClockFacts, deadlines
+from services.escalation.domain.deadlines import STATE_NAMES as DEADLINE_STATES
+from services.escalation.domain.deadlines import Happening, Met, Planned, met_by, state_of
 from services.escalation.domain.review import ReviewCase, review_timers
 from services.escalation.service_routing import ROLE_WORDS, short_id
 from shared.bus import RetryLater
@@ -46,12 +48,16 @@ class TimerUseCases:
     async def _plan_deadlines(self: Any, doc: dict[str, Any]) -> None:
         """Every deadline of the current level; a changed level cancels the deadlines that no longer apply."""
         occurred = doc.get("occurred_at")
-        found = deadlines(IncidentClockFacts(doc["_id"], doc["category"]), doc.get("level"),
-                          as_utc(occurred) if occurred else None, as_utc(doc["received_at"]), self.rules,
-                          self.calendar)
+        final = next((s["at"] for s in doc.get("stages", []) if s["stage"] == "终报"), None)
+        found = deadlines(IncidentClockFacts(doc["_id"], doc["category"], as_utc(final) if final else None),
+                          doc.get("level"), as_utc(occurred) if occurred else None, as_utc(doc["received_at"]),
+                          self.rules, self.calendar)
         now = self.clock.now()
+        met = doc.get("deadline_met", {})
         keep = []
         for d in found:
+            if d.key in met:  # met: nothing left to remind of
+                continue
             what = f"{KIND_NAMES[d.kind]}（{d.stage}）"
             for i, reminder in enumerate(d.reminders):
                 if reminder.at > now:
@@ -69,7 +75,8 @@ class TimerUseCases:
                 body=f"{what}时限{d.due_local}已到：{doc['title']}，请立即报告", data={"deadline": d.key,
                                                                               "stage": d.stage}))
         await self.store.cancel_timers({"incident_id": doc["_id"], "kind": {"$in": ["deadline_reminder",
-                                        "deadline_overdue"]}, "_id": {"$nin": keep}}, now, "等级变化，时限重算")
+                                        "deadline_overdue"]}, "_id": {"$nin": keep}}, now,
+                                      "时限重算（等级变化、已终报或已完成）")
         await self.store.set(doc["_id"], {"deadlines": [
             {"key": d.key, "kind": d.kind, "stage": d.stage, "due_at": d.due_at, "started_by": d.started_by,
              "due_local": d.due_local} for d in found]})
@@ -129,6 +136,10 @@ class TimerUseCases:
             result = "已审核，不再提醒"
         elif kind == "supervision_reminder":
             result = await self._fire_supervision(timer)
+        elif kind.startswith("deadline") and doc is not None and \
+                (timer.get("data") or {}).get("deadline") in doc.get("deadline_met", {}):
+            await self.store.record_firing(timer["_id"], {"result": "时限已完成，不再提醒", "fired_by": "escalation"})
+            return
         else:
             result = await self._remind(timer, doc)
         await self.store.record_firing(timer["_id"], {"result": result, "fired_by": "escalation"})
@@ -163,3 +174,40 @@ class TimerUseCases:
                              subject=timer["subject"], body=timer["body"])
         words = "、".join(ROLE_WORDS.get(r, r) for r in timer.get("to_roles", []))
         return f"已提醒{words}（{'、'.join(people) or '无人在岗'}）"
+
+    # ------------------------------------------------------------------ deadlines met (R-08)
+    async def _meet(self: Any, incident_id: str, happening: Happening) -> list[Met]:
+        """Record the deadlines this happening meets — once each, with when and what met it — cancel their
+        reminders and overdue timers, and put "met" on the timeline. Idempotent: a met deadline stays met."""
+        doc = await self.store.get(incident_id)
+        if doc is None:
+            return []
+        planned = [Planned(d["key"], d["kind"], d["stage"], as_utc(d["due_at"])) for d in doc.get("deadlines", [])]
+        done: list[Met] = []
+        for m in met_by(planned, doc.get("deadline_met", {}), happening):
+            d = next(x for x in planned if x.key == m.key)
+            what = f"{KIND_NAMES[d.kind]}（{d.stage}）"
+            due = f"{to_local(d.due_at):%Y-%m-%d %H:%M}"
+            late = f"，逾期{int((m.at - d.due_at).total_seconds() // 60)}分钟" if m.late else ""
+            entry = self._entry(f"deadline_met:{m.key}", "deadline_met",
+                                f"{what}时限{due}：{'逾期完成' if m.late else '按时完成'}（{m.by}{late}）", m.at,
+                                deadline=m.key, late=m.late)
+            record = {"at": m.at, "by": m.by, "late": m.late}
+            if await self.store.mark_met(incident_id, m.key, record, entry):
+                done.append(m)
+            await self.store.cancel_timers({"incident_id": incident_id, "data.deadline": m.key, "kind": {"$in": [
+                "deadline_reminder", "deadline_overdue"]}}, self.clock.now(), f"{what}已完成")
+        return done
+
+    def deadline_view(self: Any, doc: dict[str, Any]) -> list[dict[str, Any]]:
+        """Each planned deadline with its state (met, met late, missed, open) and what met it."""
+        met = doc.get("deadline_met", {})
+        now = self.clock.now()
+        out = []
+        for d in doc.get("deadlines", []):
+            m = met.get(d["key"])
+            state = state_of(Planned(d["key"], d["kind"], d["stage"], as_utc(d["due_at"])),
+                             Met(d["key"], as_utc(m["at"]), m["by"], m["late"]) if m else None, now)
+            out.append({**d, "state": state, "state_name": DEADLINE_STATES[state],
+                        "met_at": m["at"] if m else None, "met_by": m["by"] if m else None})
+        return out

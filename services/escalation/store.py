@@ -55,6 +55,14 @@ class EscalationStore:
         result = await self.incidents.update_one({"_id": incident_id, "revision": revision}, update)
         return bool(result.modified_count)
 
+    async def mark_met(self, incident_id: str, key: str, record: dict[str, Any], entry: dict[str, Any]) -> bool:
+        """A deadline met, with its timeline entry, in one write — only the first happening counts."""
+        result = await self.incidents.update_one(
+            {"_id": incident_id, f"deadline_met.{key}": {"$exists": False}},
+            {"$set": {f"deadline_met.{key}": record}, "$push": {"timeline": entry}},
+        )
+        return bool(result.modified_count)
+
     async def list(self, *, skip: int, limit: int) -> list[dict[str, Any]]:
         docs = await self.incidents.find({}, {"timeline": 0}).sort("opened_at", -1).skip(skip).limit(limit).to_list(None)
         return list(docs)

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from services.escalation.domain.grading import at_least
 from services.escalation.domain.rules import Rules
-from services.escalation.domain.rules_schema import Leader, Routing
+from services.escalation.domain.rules_schema import Leader, Routing, Upward
 
 
 class RoutingError(ValueError):
@@ -169,3 +169,18 @@ def _routing(rules: Rules) -> Routing:
     if rules.routing is None:
         raise RoutingError("规则文件未配置 routing（领导分工表），无法确定报送对象")
     return rules.routing
+
+
+def upward_refusal(level: str | None, upward: Upward, *, as_bulletin: bool) -> str | None:
+    """Why a report to the provincial duty office may not leave this way (None: it may). From
+    ``bulletin_only_from_level`` (较大 by default) only the approved bulletin goes up (R-13); an incident not yet
+    graded may be of that level, so it waits for its level too."""
+    if as_bulletin:
+        return None
+    if level is None:
+        return (f"事件尚未定级，不能直接向{upward.name}报告：请先确认等级；较大及以上事件只能报送经签批的"
+                f"《突发公共事件直报信息》")
+    if at_least(level, upward.bulletin_only_from_level):
+        return (f"{level}级事件（{upward.bulletin_only_from_level}级及以上）向{upward.name}报告只能使用经秘书长签批的"
+                f"《突发公共事件直报信息》，不能直接发送：请拟制直报信息并报批")
+    return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import yaml
@@ -19,9 +20,10 @@ from services.escalation.domain.rules_schema import (
     Routing,
     SensitiveRules,
     Supervision,
+    Upward,
 )
 
-__all__ = ["CategoryRule", "Rules", "RulesError", "load_rules"]
+__all__ = ["CategoryRule", "Rules", "RulesError", "addressees", "load_rules", "unknown_addressees"]
 
 REPORT_KINDS = ("phone", "written", "upward")
 _ZH_ERRORS = {
@@ -72,6 +74,7 @@ class Rules(BaseModel):
     review: ReviewRules | None = None
     routing: Routing | None = None
     supervision: Supervision = Field(default_factory=Supervision)
+    upward: Upward = Field(default_factory=Upward)
 
     @model_validator(mode="after")
     def _cross_references(self) -> Rules:
@@ -84,6 +87,13 @@ class Rules(BaseModel):
             if unknown:
                 raise ValueError(f"report_limits.{level} 含未知报告类型 {sorted(unknown)}，只能用 {list(REPORT_KINDS)} / "
                                  f"unknown report kind(s) {sorted(unknown)}")
+        if self.routing is not None:
+            up = self.upward.addressee
+            for path, who in addressees(self):
+                if who == up and path.startswith("routing."):
+                    raise ValueError(f"{path} 指向上级值班室 {up!r}：向上报送只能经审批的直报信息（upward），"
+                                     f"不能写入报送路由 / {path} routes to the upward addressee {up!r}; "
+                                     f"upward reports go only as the approved bulletin")
         return self
 
     def table_for(self, category: str) -> GradingTable | None:
@@ -128,3 +138,30 @@ def _describe(err: Any) -> tuple[str, str, str]:
     if "input" in err and kind not in ("missing",):
         zh += f"（收到 {err['input']!r}）"
     return path, zh, str(err["msg"])
+
+
+def addressees(rules: Rules) -> list[tuple[str, str]]:
+    """Every person or office the rules send to, with where it is named: (path in the file, id).
+
+    These ids must exist in notify's directory, or a routed notification reaches nobody."""
+    found: list[tuple[str, str]] = []
+    table = rules.routing
+    if table is not None:
+        found += [(f"routing.leaders[{i}].id", leader.id) for i, leader in enumerate(table.leaders)]
+        found.append(("routing.party_duty_room", table.party_duty_room))
+        found += [(f"routing.cc_by_category.{cat}[{i}]", unit) for cat, units in table.cc_by_category.items()
+                  for i, unit in enumerate(units)]
+    found.append(("upward.addressee", rules.upward.addressee))
+    return found
+
+
+def unknown_addressees(rules: Rules, known: set[str], *, area_codes: Iterable[str] = ()) -> list[tuple[str, str, str]]:
+    """Addressees of the rules missing from a directory, as RulesError problems (path, 中文, English).
+    With ``cc_county_of_area`` the county duty rooms ``county:<code>`` of ``area_codes`` are checked too."""
+    problems = [(path, f"{who!r} 不在通讯录中，按此规则发出的通知无人接收", f"{who!r} is not in the directory")
+                for path, who in addressees(rules) if who not in known]
+    if rules.routing is not None and rules.routing.cc_county_of_area:
+        problems += [("routing.cc_county_of_area", f"'county:{code}' 不在通讯录中，该县区的抄送无人接收",
+                      f"'county:{code}' is not in the directory") for code in sorted(area_codes)
+                     if f"county:{code}" not in known]
+    return problems

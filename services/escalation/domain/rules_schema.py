@@ -184,6 +184,16 @@ class Routing(_Strict):
         return self
 
 
+class Upward(_Strict):
+    """Reporting up to the provincial duty office (R-13): from ``bulletin_only_from_level`` upward an incident
+    leaves only as the approved bulletin, never through routing, reminders or an officer's own message."""
+
+    addressee: str = Field(default="province_duty_office", min_length=1)
+    name: str = "省人民政府总值班室"
+    bulletin_only_from_level: LevelKey = "III"
+    channels: list[ChannelName] = Field(default=["fax"], min_length=1)
+
+
 class Supervision(_Strict):
     remind_before_due_hours: list[int] = Field(default_factory=lambda: [24, 2])
     overdue_every_hours: int = Field(default=24, gt=0)

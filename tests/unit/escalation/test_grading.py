@@ -35,7 +35,8 @@ CASES = [
     ("environment", Facts(economic_loss_cny=2e7), "II"), ("environment", Facts(economic_loss_cny=2e7 - 1), "III"),
     ("environment", Facts(economic_loss_cny=5e6), "III"), ("environment", Facts(economic_loss_cny=5e6 - 1), "IV"),
     # earthquake: deaths incl. missing 300/50/10
-    ("earthquake", Facts(deaths=300), "I"), ("earthquake", Facts(deaths=250, missing=49), "II"),
+    ("earthquake", Facts(deaths=300), "I"), ("earthquake", Facts(deaths=299), "II"),
+    ("earthquake", Facts(deaths=250, missing=49), "II"),
     ("earthquake", Facts(deaths=40, missing=10), "II"), ("earthquake", Facts(deaths=49), "III"),
     ("earthquake", Facts(missing=10), "III"), ("earthquake", Facts(deaths=5, missing=4), "IV"),
     # earthquake by magnitude: dense 6.0/5.0/4.0, elsewhere 7.0/6.0/5.0
@@ -55,7 +56,8 @@ CASES = [
     ("earthquake", Facts(magnitude=4.5, dense_area=False, deaths=60), "II"),  # highest criterion wins
     # geological and drowning: dead AND missing
     *[(cat, f, lv) for cat in ("geological", "drowning") for f, lv in [
-        (Facts(deaths=30), "I"), (Facts(deaths=20, missing=9), "II"), (Facts(missing=10), "II"),
+        (Facts(deaths=30), "I"), (Facts(deaths=29), "II"), (Facts(deaths=20, missing=9), "II"),
+        (Facts(missing=10), "II"),
         (Facts(deaths=5, missing=4), "III"), (Facts(deaths=1, missing=2), "III"), (Facts(deaths=1, missing=1), "IV"),
         (Facts(missing=2), "IV"),
     ]],

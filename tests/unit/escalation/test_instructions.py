@@ -27,7 +27,7 @@ KNOWN = {"inc-1"}
 
 def _instruction(**kw: object) -> SupervisedItem:
     args: dict[str, object] = dict(
-        item_id="ins-1", kind="instruction", text="请市应急管理局立即组织救援，核实伤亡", given_by="vice_mayor_safety",
+        item_id="ins-1", kind="instruction", text="请市应急管理局立即组织救援，核实伤亡", given_by="l-vm-safety",
         given_at=T0, lead_unit="市应急管理局", supporting_units=("某县人民政府",), due_at=T0 + timedelta(days=2),
         incident_exists=KNOWN.__contains__, incident_id="inc-1", standard="书面报告救援进展", by="zhang", at=T0,
     )

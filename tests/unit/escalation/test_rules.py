@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from services.escalation.domain.rules import Rules, RulesError, load_rules
+from services.escalation.domain.rules import Rules, RulesError, load_rules, unknown_addressees
 
 
 def _broken(rules_text: str, mutate) -> str:  # type: ignore[no-untyped-def]
@@ -104,3 +104,34 @@ def test_major_event_dates(rules_text: str) -> None:
     def mutate(d: dict) -> None:  # type: ignore[type-arg]
         d["sensitive"]["major_events"] = [{"name": "会", "start": "2027-03-10", "end": "2027-03-01"}]
     assert _problem_paths(_broken(rules_text, mutate)) == ["sensitive.major_events.0"]
+
+
+def test_routing_may_not_address_the_upward_office(rules_text: str) -> None:
+    def mutate(d: dict) -> None:  # type: ignore[type-arg]
+        d["routing"]["cc_by_category"]["fire"].append("province_duty_office")
+    with pytest.raises(RulesError) as info:
+        load_rules(_broken(rules_text, mutate))
+    (path, zh, en), = info.value.problems
+    assert "routing.cc_by_category.fire[2]" in zh and "直报信息" in zh and "upward" in en
+
+
+def test_shipped_rules_address_only_people_the_demo_directory_knows(rules: Rules) -> None:
+    from services import demo
+
+    assert unknown_addressees(rules, demo.directory_ids(), area_codes=set(demo.COUNTIES)) == []
+    leaders = {x.id for x in rules.routing.leaders}  # type: ignore[union-attr]
+    assert leaders == {x["_id"] for x in demo.LEADERS}
+    # each leader holds in the rules the domains scheduling gives them in the demo: both answer alike
+    for leader in demo.LEADERS:
+        held = next(x for x in rules.routing.leaders if x.id == leader["_id"])  # type: ignore[union-attr]
+        assert set(held.categories) == set(leader["domains"]), leader["_id"]
+
+
+def test_unknown_addressees_name_the_path(rules: Rules) -> None:
+    from services import demo
+
+    known = demo.directory_ids() - {"l-vm-social", "市地震局", "county:450126"}
+    problems = unknown_addressees(rules, known, area_codes=set(demo.COUNTIES))
+    paths = {p for p, _, _ in problems}
+    assert paths == {"routing.leaders[2].id", "routing.cc_by_category.earthquake[0]", "routing.cc_county_of_area"}
+    assert all("不在通讯录中" in zh for _, zh, _ in problems)
