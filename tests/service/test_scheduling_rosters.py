@@ -19,8 +19,7 @@ API = "/api/v1/scheduling"
 
 
 async def outbox(system: System, routing_key: str) -> list[dict[str, Any]]:
-    coll = system.component("scheduling").state["outbox"].collection
-    return list(await coll.find({"routing_key": routing_key}).sort("seq", 1).to_list(None))
+    return system.events("scheduling", routing_key)
 
 
 async def publish_roster(system: System, start: date, end: date, **extra: Any) -> dict[str, Any]:
