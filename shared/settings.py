@@ -104,6 +104,7 @@ class NotifySettings(ServiceSettings):
     fax_mail_from: str = "notify@localhost"
     hylafax_host: str = "127.0.0.1"
     hylafax_port: int = 4559
+    hylafax_poll_s: float = Field(default=10.0, gt=0)  # JPARM STATE of a submitted fax job, until DONE/FAILED
     voice_ctrl_host: str = "127.0.0.1"
     voice_ctrl_port: int = 4444
     voice_tts_wav: Path = Path("var/tts.wav")

@@ -80,7 +80,7 @@ class NotifyService:
         now = self.clock.now()
         step = transition(S(doc["state"]), event, at=now, detail=detail)
         if not step.changed:
-            log.info("stale news ignored", notification_id=doc["_id"], state=doc["state"], event=event.value)
+            log.info("stale news ignored", notification_id=doc["_id"], state=doc["state"], news=event.value)
             return None
         entries = [{"state": s.value, "at": now, "step": doc.get("step", 0), "gateway": gateway,
                     "detail": "（由后续回执推定）", "event": event.value} for s in step.implied]

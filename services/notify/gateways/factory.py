@@ -66,7 +66,8 @@ def build_gateway(name: str, settings: NotifySettings, on_event: DeliveryListene
                                               max_document_bytes=settings.fax_max_bytes))
     if name == "hylafax":
         return HylafaxGateway(HylafaxConfig(host=settings.hylafax_host, port=settings.hylafax_port,
-                                            max_document_bytes=settings.fax_max_bytes))
+                                            max_document_bytes=settings.fax_max_bytes,
+                                            poll_interval_seconds=settings.hylafax_poll_s), on_event=on_event)
     if name == "baresip":
         return BaresipVoiceGateway(VoiceConfig(ctrl_host=settings.voice_ctrl_host, ctrl_port=settings.voice_ctrl_port,
                                                tts_wav_path=settings.voice_tts_wav), on_event=on_event)
