@@ -14,10 +14,12 @@ import pytest
 
 from services.notify import service_steps as steps
 from services.notify.gateways.base import DeliveryEvent, DeliveryOutcome, OutboundMessage
-from services.notify.gateways.hylafax import HylafaxConfig, HylafaxGateway
+from services.notify.gateways.emailfax import EmailFaxConfig, EmailFaxGateway
+from services.notify.gateways.hylafax import FaxJobStatus, HylafaxConfig, HylafaxGateway
 from shared.contracts.events import NotifyChannel
 
-from .harness import CallbackServer, Daemons, make_pdf, wait_until
+from .faxmail_env import FaxmailOfframp, running_offramp
+from .harness import CallbackServer, Daemons, free_port, make_pdf, wait_until
 from .hylafax_env import (
     FaxRun,
     ink_similarity,
@@ -116,3 +118,50 @@ async def test_adapter_reports_job_progress_and_the_page_arrives(fax: FaxRun, tm
     down = HylafaxGateway(HylafaxConfig("127.0.0.1", 1))
     unreachable = await down.send(OutboundMessage("n-3", "5551234", "x", document_pdf=pdf))
     assert not unreachable.accepted and unreachable.transient_error
+
+
+async def test_fax_by_email_through_faxmail_is_received(fax: FaxRun, tmp_path: Path) -> None:
+    """notify's e-mail-to-fax adapter (RFC 3192) → SMTP → faxmail → hfaxd → modem A → modem B."""
+    offramp = FaxmailOfframp(home=fax.hylarc_home(tmp_path / "home"))
+    with running_offramp(offramp) as smtp_port:
+        async with embedded_notify(tmp_path, gateways={"fax": ["emailfax"]}, smtp_port=smtp_port,
+                                   fax_mail_domain="fax.localhost", fax_mail_from="notify@zhiban.localhost") as notify:
+            state = await notify.svc.send(command("mailfax-1", "l-vm-safety", [NotifyChannel.fax]))
+            doc = await notify.doc("mailfax-1")
+            assert state == "sent", (doc["history"], offramp.failures)
+            assert "request id is" in doc["history"][-1]["detail"]
+            sent_pdf = steps.outbound(notify.svc, doc, None, "fax").document_pdf
+            assert sent_pdf is not None
+
+        [job_id] = offramp.jobs
+        hfaxd = HylafaxGateway(HylafaxConfig("127.0.0.1", fax.hfaxd_port))
+        status = await _until_final(hfaxd, job_id)
+        assert status.state == "DONE" and (status.pages_sent, status.pages_total) == (1, 1), status
+
+        # the offramp's own failure path: faxmail cannot reach a fax server → 451 → a transient failure
+        broken = FaxmailOfframp(home=tmp_path / "nowhere")
+        (tmp_path / "nowhere").mkdir()
+        (tmp_path / "nowhere" / ".hylarc").write_text(f"Host: 127.0.0.1\nPort: {free_port()}\n")
+        with running_offramp(broken) as broken_port:
+            gateway = EmailFaxGateway(EmailFaxConfig("127.0.0.1", broken_port, gateway_domain="fax.localhost",
+                                                     mail_from="notify@zhiban.localhost"))
+            failed = await gateway.send(OutboundMessage("mailfax-2", "+867715550198", "x", document_pdf=sent_pdf))
+        assert not failed.accepted and failed.transient_error and "451" in failed.detail
+        assert broken.jobs == []
+
+    tif = _assert_one_page_from_modem_a(fax)
+    assert fax.faxinfo(tif)["CallID4"] == "07715550198"  # l-vm-safety's fax, from the RFC 3192 address
+    page = received_page(tif)
+    same = ink_similarity(page, render_pdf_page(sent_pdf, out_dir=tmp_path))
+    other = ink_similarity(page, render_pdf_page(make_pdf("ZHIBAN DUTY OFFICE 17"), out_dir=tmp_path))
+    print(f"ink similarity: sent cover {same:.3f}, another page {other:.3f}")
+    assert same > 0.85 and other < 0.5, (same, other)
+
+
+async def _until_final(gateway: HylafaxGateway, job_id: str, *, within: float = 120) -> FaxJobStatus:
+    for _ in range(int(within)):
+        status = await gateway.job_status(job_id)
+        if status.state in ("DONE", "FAILED"):
+            return status
+        await asyncio.sleep(1)
+    raise TimeoutError(f"fax job {job_id} still {status.state}")
