@@ -126,6 +126,9 @@ class NotifySettings(ServiceSettings):
     notice_first_reminder_s: float = Field(default=3600.0, ge=0)
     notice_reminder_every_s: float = Field(default=3600.0, gt=0)
     drill_send_delay_s: float = Field(default=0.0, ge=0)  # drills/tests only: pause after the gateway took a message
+    # a local send journal for gateways that cannot be asked (gateways/journal.py): for a store that does not
+    # survive a crash (memory://); with MongoDB the step's claim already does this
+    send_journal_dir: Path | None = None
 
 
 class SchedulingSettings(ServiceSettings):
