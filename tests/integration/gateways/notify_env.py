@@ -30,6 +30,7 @@ class Notify:
     svc: Any
     events: Any
     tokens: dict[str, str]
+    app: Any
 
     def auth(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
@@ -69,7 +70,7 @@ async def embedded_notify(tmp_path: Path, **overrides: Any) -> AsyncIterator[Not
     component = next(c for c in runtime.components if c.name == "notify")
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://zhiban.test") as client:
-            yield Notify(client, clock, component.state["service"], component.state["events"], tokens)
+            yield Notify(client, clock, component.state["service"], component.state["events"], tokens, app)
     finally:
         for gateways in component.state["service"].pool.routes.values():
             for gateway in gateways:
@@ -77,3 +78,25 @@ async def embedded_notify(tmp_path: Path, **overrides: Any) -> AsyncIterator[Not
                 if stop is not None:
                     await stop()
         await runtime.stop()
+
+
+@asynccontextmanager
+async def serving(notify: Notify, port: int) -> AsyncIterator[str]:
+    """The same app over real HTTP on 127.0.0.1:<port>, for gateways that call notify (Kannel's dlr-url
+    and sms-service get-url)."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(notify.app, host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="off"))
+    task = asyncio.create_task(server.serve())
+    try:
+        for _ in range(200):
+            if server.started:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise TimeoutError(f"uvicorn did not start on port {port}")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
