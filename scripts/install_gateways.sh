@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs the real gateway software that notify's integration tests start on loopback
-# (Kannel, HylaFAX + iaxmodem, baresip, SIPp, espeak-ng, sox) and the npm SMSC simulator.
+# (Kannel, HylaFAX + iaxmodem + faxmail, baresip, SIPp, espeak-ng, sox) and the npm SMSC simulator.
 # Idempotent: a second run only checks. Must run as root (CI does). Recipes: shared/gateways/GATEWAYS.md.
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PACKAGES=(kannel kannel-extras hylafax-server hylafax-client iaxmodem baresip-core sip-tester espeak-ng sox)
+# curl: the fax tests' HylaFAX notify script (done/failed webhook); ghostscript and libtiff-tools (gs, tiffinfo)
+# check the received fax page (hylafax-server pulls them in today; named so the tests never depend on that).
+PACKAGES=(kannel kannel-extras hylafax-server hylafax-client iaxmodem baresip-core sip-tester espeak-ng sox
+          curl ghostscript libtiff-tools)
 
 if [ "$(id -u)" != 0 ]; then
   echo "install_gateways.sh: must run as root (apt-get install)" >&2

@@ -105,6 +105,7 @@ class NotifySettings(ServiceSettings):
     fax_mail_from: str = "notify@localhost"
     hylafax_host: str = "127.0.0.1"
     hylafax_port: int = 4559
+    hylafax_poll_s: float = Field(default=10.0, gt=0)  # JPARM STATE of a submitted fax job, until DONE/FAILED
     voice_ctrl_host: str = "127.0.0.1"
     voice_ctrl_port: int = 4444
     voice_tts_wav: Path = Path("var/tts.wav")
@@ -126,6 +127,9 @@ class NotifySettings(ServiceSettings):
     notice_first_reminder_s: float = Field(default=3600.0, ge=0)
     notice_reminder_every_s: float = Field(default=3600.0, gt=0)
     drill_send_delay_s: float = Field(default=0.0, ge=0)  # drills/tests only: pause after the gateway took a message
+    # a local send journal for gateways that cannot be asked (gateways/journal.py): for a store that does not
+    # survive a crash (memory://); with MongoDB the step's claim already does this
+    send_journal_dir: Path | None = None
 
 
 class SchedulingSettings(ServiceSettings):

@@ -1,7 +1,7 @@
 """Routes the gateways and the recipients call. Kannel cannot send a bearer token, and a person opening
 an ack link on a phone has none, so these authenticate differently (docs/notify-gateways.md):
 
-- receipts, SMS replies and keypresses: ``gw=<gateway>&secret=<that gateway's secret>`` in the URL
+- receipts (Kannel DLRs, HylaFAX's done/failed/requeued notify script), SMS replies and keypresses: ``gw=<gateway>&secret=<that gateway's secret>`` in the URL
   (NotifySettings.receipt_secrets), compared in constant time; missing or wrong → 401;
 - ack links: the HMAC-signed token in the path; forged or expired → 401.
 """
@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse
 
 from services.notify.domain.acks import AckError, parse_keypress
 from services.notify.gateways.base import DeliveryEvent, DeliveryOutcome, MalformedReceipt, token_to_id
+from services.notify.gateways.hylafax import parse_webhook
 from services.notify.gateways.kannel import parse_dlr
 from services.notify.service import NotifyService
 from services.notify.service_events import Events
@@ -38,6 +39,16 @@ def add_routes(router: APIRouter, svc: NotifyService, events: Events) -> None:
         fields = dict(request.query_params)
         try:
             event = parse_dlr(fields, gateway=gateway)
+        except MalformedReceipt as exc:
+            return {"outcome": await events.malformed(exc, fields, gateway)}
+        return {"outcome": await events.receipt(event)}
+
+    @router.get("/notify/fax", summary="HylaFAX 传真任务通知（服务器 notify 脚本，网关密钥鉴权）")
+    async def fax_job(request: Request) -> dict[str, Any]:
+        gateway = _gateway(request, svc)
+        fields = dict(request.query_params)
+        try:
+            event = parse_webhook(fields, gateway=gateway)
         except MalformedReceipt as exc:
             return {"outcome": await events.malformed(exc, fields, gateway)}
         return {"outcome": await events.receipt(event)}

@@ -80,7 +80,7 @@ class NotifyService:
         now = self.clock.now()
         step = transition(S(doc["state"]), event, at=now, detail=detail)
         if not step.changed:
-            log.info("stale news ignored", notification_id=doc["_id"], state=doc["state"], event=event.value)
+            log.info("stale news ignored", notification_id=doc["_id"], state=doc["state"], news=event.value)
             return None
         entries = [{"state": s.value, "at": now, "step": doc.get("step", 0), "gateway": gateway,
                     "detail": "（由后续回执推定）", "event": event.value} for s in step.implied]
@@ -199,10 +199,14 @@ class NotifyService:
         await self.store.set_message(doc["_id"], {"segments": out.segments, "encoding": out.encoding})
         result = await self.pool.send(channel, OutboundMessage(
             notification_id=gateway_key(doc["_id"], doc["step"]), to=address, text=out.text, subject=out.subject,
-            document_pdf=out.document_pdf))
+            document_pdf=out.document_pdf, attempt=doc.get("round", 0)))
         fresh = await self.store.message(doc["_id"]) or doc
         if fresh.get("claim") != doc["claim"]:
             return str(fresh["state"])
+        if result.in_doubt:  # as recover_stuck does for a crash: no automatic resend, a person checks
+            moved = await self.apply(fresh, Ev.transient_failure, detail=result.detail, gateway=result.gateway,
+                                     extra={"needs_person": True})
+            return (moved or fresh)["state"]
         if not result.accepted:
             event = Ev.transient_failure if result.transient_error else Ev.permanent_failure
             moved = await self.apply(fresh, event, detail=result.detail, gateway=result.gateway)

@@ -12,9 +12,9 @@ from tests.helpers import sample_report
 from tests.service.conftest import System
 
 OPEN = {"/health", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
-# gateways (Kannel's dlr-url, MO SMS, keypresses) cannot send a bearer token: a per-gateway secret in the URL;
+# gateways (Kannel's dlr-url, HylaFAX's job webhook, MO SMS, keypresses) cannot send a bearer token: a per-gateway secret in the URL;
 # an acknowledgement link carries its own signed token. Each must refuse a caller without them.
-OWN_CREDENTIALS = {"/api/v1/notify/dlr", "/api/v1/notify/mo", "/api/v1/notify/keypress", "/api/v1/notify/ack/{token}"}
+OWN_CREDENTIALS = {"/api/v1/notify/dlr", "/api/v1/notify/fax", "/api/v1/notify/mo", "/api/v1/notify/keypress", "/api/v1/notify/ack/{token}"}
 DEMO_ROLES = {
     "duty_officer": Role.duty_officer,
     "duty_head": Role.duty_head,

@@ -20,6 +20,7 @@ class OutboundMessage:
     text: str
     subject: str = ""
     document_pdf: bytes | None = None
+    attempt: int = 0  # the retry round of this step: (notification_id, attempt) is one hand-over
 
 
 @dataclass(frozen=True)
@@ -29,25 +30,31 @@ class SendResult:
     gateway_message_id: str | None = None
     transient_error: bool = False
     detail: str = ""
+    # an earlier hand-over of the same message was interrupted and the gateway cannot say whether it went
+    # out: neither retried nor failed over (that could be a second SMS or call); a person decides
+    in_doubt: bool = False
 
     def raise_for_failure(self) -> SendResult:
         """Turns a refusal into ``GatewayError`` so tenacity can retry transient ones."""
         if not self.accepted:
-            raise GatewayError(self.detail, transient=self.transient_error, gateway=self.gateway)
+            raise GatewayError(self.detail, transient=self.transient_error and not self.in_doubt,
+                               gateway=self.gateway, in_doubt=self.in_doubt)
         return self
 
 
 class GatewayError(Exception):
     """A gateway refused or could not be reached. ``transient``: the same send may succeed later."""
 
-    def __init__(self, detail: str, *, transient: bool, gateway: str = "") -> None:
+    def __init__(self, detail: str, *, transient: bool, gateway: str = "", in_doubt: bool = False) -> None:
         super().__init__(detail)
         self.detail = detail
         self.transient = transient
         self.gateway = gateway
+        self.in_doubt = in_doubt
 
     def as_result(self, gateway: str) -> SendResult:
-        return SendResult(accepted=False, gateway=gateway, transient_error=self.transient, detail=self.detail)
+        return SendResult(accepted=False, gateway=gateway, transient_error=self.transient, detail=self.detail,
+                          in_doubt=self.in_doubt)
 
 
 class DeliveryOutcome(StrEnum):

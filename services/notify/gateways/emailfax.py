@@ -33,6 +33,10 @@ class EmailFaxConfig:
     starttls: bool = False
     timeout_seconds: float = 30.0
     max_document_bytes: int = 10 * 1024 * 1024
+    # The PDF already carries the whole message (notify's fax cover). A text part would be faxed as a page
+    # of its own, and HylaFAX's faxmail sets any non-ASCII text as ISO-8859-1: Chinese becomes mojibake.
+    # Only for an offramp known to render UTF-8 text should this be True.
+    text_part: bool = False
 
 
 class EmailFaxGateway:
@@ -56,7 +60,11 @@ class EmailFaxGateway:
         domain = self.config.mail_from.rpartition("@")[2] or "localhost"
         mail["Message-ID"] = make_msgid(idstring=msg.notification_id.replace("@", "_"), domain=domain)
         mail["X-Notification-Id"] = msg.notification_id
-        mail.set_content(msg.text or msg.subject or "", cte="base64")  # 7-bit safe for any relay
+        if self.config.text_part:
+            mail.set_content(msg.text or msg.subject or "", cte="base64")  # 7-bit safe for any relay
+        else:
+            mail["MIME-Version"] = "1.0"  # set_content would add it; without it faxmail reads plain text
+            mail.make_mixed()  # multipart/mixed whose only part is the document
         mail.add_attachment(msg.document_pdf, maintype="application", subtype="pdf",
                             filename=f"{msg.notification_id}.pdf")
         return mail

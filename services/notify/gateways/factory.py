@@ -13,6 +13,7 @@ from collections.abc import Callable
 from services.notify.gateways.base import DeliveryListener, Gateway, OutboundMessage, SendResult
 from services.notify.gateways.emailfax import EmailFaxConfig, EmailFaxGateway
 from services.notify.gateways.hylafax import HylafaxConfig, HylafaxGateway
+from services.notify.gateways.journal import JournalledGateway
 from services.notify.gateways.kannel import KannelConfig, KannelSmsGateway
 from services.notify.gateways.smpp import SmppConfig, SmppSmsGateway
 from services.notify.gateways.spool import SpoolGateway
@@ -40,6 +41,11 @@ class DrillDelay:
         lookup = getattr(self.inner, "lookup", None)
         return await lookup(notification_id) if lookup else None
 
+    async def stop(self) -> None:
+        stop = getattr(self.inner, "stop", None)
+        if stop is not None:
+            await stop()
+
 
 def callback_url(settings: NotifySettings, gateway: str, path: str) -> str:
     secret = settings.receipt_secrets.get(gateway, "")
@@ -66,7 +72,8 @@ def build_gateway(name: str, settings: NotifySettings, on_event: DeliveryListene
                                               max_document_bytes=settings.fax_max_bytes))
     if name == "hylafax":
         return HylafaxGateway(HylafaxConfig(host=settings.hylafax_host, port=settings.hylafax_port,
-                                            max_document_bytes=settings.fax_max_bytes))
+                                            max_document_bytes=settings.fax_max_bytes,
+                                            poll_interval_seconds=settings.hylafax_poll_s), on_event=on_event)
     if name == "baresip":
         return BaresipVoiceGateway(VoiceConfig(ctrl_host=settings.voice_ctrl_host, ctrl_port=settings.voice_ctrl_port,
                                                tts_wav_path=settings.voice_tts_wav), on_event=on_event)
@@ -82,6 +89,10 @@ def build_routes(settings: NotifySettings, on_event: DeliveryListener,
         for name in names:
             if name not in built:
                 gateway = build_gateway(name, settings, on_event, on_inbound)
-                built[name] = DrillDelay(gateway, settings.drill_send_delay_s) if settings.drill_send_delay_s else gateway
+                if settings.drill_send_delay_s:
+                    gateway = DrillDelay(gateway, settings.drill_send_delay_s)
+                if settings.send_journal_dir is not None and name != "spool":  # the spool is its own journal
+                    gateway = JournalledGateway(gateway, settings.send_journal_dir)
+                built[name] = gateway
         routes[channel] = [built[n] for n in names]
     return routes

@@ -124,8 +124,8 @@ class BaresipVoiceGateway:
                             raise GatewayError(f"语音网关拒绝拨号：{message.get('data')}", transient=False)
                         continue
                     kind = str(message.get("type", ""))
-                    if call_id is None and kind.startswith("CALL_"):
-                        call_id = message.get("id")
+                    if call_id is None and kind.startswith("CALL_") and message.get("id"):
+                        call_id = message.get("id")  # CALL_LOCAL_SDP comes first and has no id
                     elif message.get("id") not in (None, call_id):
                         continue  # another call's event
                     param = str(message.get("param", ""))

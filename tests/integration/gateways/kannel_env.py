@@ -80,7 +80,7 @@ concatenation = true
 
 group = sms-service
 keyword = default
-text = "ok"
+{service}
 omit-empty = true
 max-messages = 0
 """
@@ -106,13 +106,17 @@ class KannelRun:
         return (self.run_dir / "fakesmsc.log").read_text(encoding="utf-8", errors="replace")
 
 
-def start_kannel(daemons: Daemons, *, link: str = "fake", smsc_port: int | None = None) -> KannelRun:
+def start_kannel(daemons: Daemons, *, link: str = "fake", smsc_port: int | None = None,
+                 mo_url: str | None = None) -> KannelRun:
     """``link="fake"``: bearerbox listens and fakesmsc connects. ``link="smpp"``: bearerbox connects to
-    an SMSC already listening on ``smsc_port``."""
+    an SMSC already listening on ``smsc_port``. ``mo_url``: the sms-service ``get-url`` every MO (an SMS
+    sent by a handset to us) is passed to, with Kannel's escapes (``%p`` sender, ``%a`` all text)."""
     run = KannelRun(daemons.run_dir, free_port(), free_port(), smsc_port or free_port(), link)
     smsbox_port = free_port()
+    service = f'get-url = "{mo_url}"' if mo_url else 'text = "ok"'
     values = dict(admin=run.admin_port, admin_password=ADMIN_PASSWORD, smsbox=smsbox_port, run_dir=run.run_dir,
-                  smsc=run.smsc_port, sendsms=run.sendsms_port, user=SENDSMS_USER, password=SENDSMS_PASSWORD)
+                  smsc=run.smsc_port, sendsms=run.sendsms_port, user=SENDSMS_USER, password=SENDSMS_PASSWORD,
+                  service=service)
     conf = _CORE + (_FAKE_SMSC if link == "fake" else _SMPP_SMSC) + _SMSBOX
     (run.run_dir / "kannel.conf").write_text(conf.format(**values), encoding="utf-8")
 
@@ -134,6 +138,15 @@ def start_kannel(daemons: Daemons, *, link: str = "fake", smsc_port: int | None 
 
     wait_until(ready, timeout=15, what="Kannel SMSC link online and smsbox connected")
     return run
+
+
+def send_mo(daemons: Daemons, run: KannelRun, sender: str, receiver: str, text: str) -> None:
+    """A handset's SMS to us: the listening fakesmsc is replaced by one that sends one MO message
+    (``fakesmsc -m 1 "<from> <to> text <text>"``) and then keeps printing what it receives."""
+    for proc in [p for p in daemons.procs if p.args and p.args[0] == FAKESMSC and p.poll() is None]:
+        daemons.stop(proc)
+    daemons.start([FAKESMSC, "-H", "127.0.0.1", "-r", str(run.smsc_port), "-m", "1",
+                   f"{sender} {receiver} text {text}"], log_name="fakesmsc-mo.log")
 
 
 def stop_kannel_gracefully(daemons: Daemons) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +19,8 @@ from services.notify.gateways.base import (
     send_with_retry,
     token_to_id,
 )
+from services.notify.gateways.hylafax import parse_webhook
+from services.notify.gateways.journal import JournalledGateway
 from services.notify.gateways.kannel import classify_sendsms_reply, needs_ucs2, parse_dlr
 from services.notify.gateways.spool import SpoolGateway
 
@@ -105,3 +108,59 @@ def test_tokens_round_trip_and_ucs2_detection() -> None:
     for nid in ("plain-ID_1", "含中文", "a/b c", "x.y"):
         assert token_to_id(id_to_token(nid)) == nid
     assert needs_ucs2("值班") and not needs_ucs2("Code 1234 {ok}")
+
+
+class _Slow:
+    """A gateway whose answer never comes back (the process dies during the call)."""
+
+    name, channel = "slow", "sms"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def send(self, msg: OutboundMessage) -> SendResult:
+        self.calls += 1
+        await asyncio.sleep(3600)
+        raise AssertionError("unreachable")
+
+
+async def test_journal_sends_once_and_a_crash_mid_call_is_in_doubt(tmp_path: Path) -> None:
+    ok = _Stub("k", [SendResult(True, "k", gateway_message_id="m1"), SendResult(True, "k")])
+    journal = JournalledGateway(ok, tmp_path)
+    first = await journal.send(OutboundMessage("n/1", "+8613800138000", "t"))
+    again = await JournalledGateway(ok, tmp_path).send(OutboundMessage("n/1", "+8613800138000", "t"))  # a restart
+    assert first.accepted and again.accepted and ok.calls == 1
+    assert again.gateway_message_id == "m1" and "重复发送" in again.detail
+    assert (await journal.send(OutboundMessage("n/1", "+8613800138000", "t", attempt=1))).accepted  # next round
+    assert ok.calls == 2
+
+    slow = _Slow()
+    call = asyncio.create_task(JournalledGateway(slow, tmp_path).send(OutboundMessage("n/2", "x", "t")))
+    await asyncio.sleep(0.05)
+    call.cancel()  # the process is gone while the gateway had the message
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    doubt = await JournalledGateway(slow, tmp_path).send(OutboundMessage("n/2", "x", "t"))
+    assert not doubt.accepted and doubt.in_doubt and not doubt.transient_error and slow.calls == 1
+    # in doubt is neither retried by tenacity nor failed over to a second gateway
+    assert (await send_with_retry(JournalledGateway(slow, tmp_path), OutboundMessage("n/2", "x", "t"))).in_doubt
+    assert slow.calls == 1
+
+
+async def test_journal_forgets_a_refusal_so_a_retry_may_send(tmp_path: Path) -> None:
+    flaky = _Stub("k", [SendResult(False, "k", transient_error=True, detail="down"), SendResult(True, "k")])
+    result = await send_with_retry(JournalledGateway(flaky, tmp_path), OutboundMessage("n3", "x", "t"),
+                                   initial_wait=0.01)
+    assert result.accepted and flaky.calls == 2
+
+
+def test_hylafax_webhook_parsed_and_garbage_refused() -> None:
+    event = parse_webhook({"why": "done", "jobid": "7", "jobtag": id_to_token("告警/1"), "npages": "1",
+                           "totpages": "1", "status": ""})
+    assert (event.notification_id, event.outcome, event.gateway_message_id) == ("告警/1", DeliveryOutcome.delivered,
+                                                                                "7")
+    assert parse_webhook({"why": "requeued", "jobtag": "n1"}).outcome is DeliveryOutcome.queued
+    assert parse_webhook({"why": "failed", "jobtag": "n1"}).outcome is DeliveryOutcome.failed
+    for bad in ({"why": "done"}, {"why": "poll_done", "jobtag": "n1"}, {"why": "done", "jobtag": "a/b"}):
+        with pytest.raises(MalformedReceipt):
+            parse_webhook(bad)

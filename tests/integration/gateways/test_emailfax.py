@@ -68,6 +68,8 @@ async def test_fax_mail_is_rfc3192_addressed_with_the_pdf_attached(offramp) -> N
     [attachment] = list(parsed.iter_attachments())
     assert attachment.get_content_type() == "application/pdf"
     assert attachment.get_content() == pdf
+    # the PDF is the whole fax: no text part, which faxmail would fax as a page of ISO-8859-1 mojibake
+    assert [part.get_content_type() for part in parsed.iter_parts()] == ["application/pdf"]
 
 
 async def test_refused_recipient_is_permanent_and_missing_pdf_never_sent(offramp) -> None:  # type: ignore[no-untyped-def]

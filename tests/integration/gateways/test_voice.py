@@ -8,24 +8,12 @@ from pathlib import Path
 import pytest
 
 from services.notify.gateways.base import DeliveryEvent, DeliveryOutcome, OutboundMessage
-from services.notify.gateways.voice import BaresipVoiceGateway, VoiceConfig, render_baresip_config
+from services.notify.gateways.voice import BaresipVoiceGateway, VoiceConfig
 
-from .harness import Daemons, free_port, require, wait_for_port, wait_for_udp_port
+from .harness import Daemons, free_port, require, wait_for_udp_port
+from .voice_env import start_gateway_ua
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
-
-
-def _start_gateway_ua(daemons: Daemons) -> VoiceConfig:
-    ua_dir = daemons.run_dir / "gateway-ua"
-    ua_dir.mkdir()
-    tts = daemons.run_dir / "tts.wav"
-    sip_port, ctrl_port = free_port(), free_port()
-    (ua_dir / "config").write_text(render_baresip_config(sip_listen=f"127.0.0.1:{sip_port}",
-                                                         ctrl_listen=f"127.0.0.1:{ctrl_port}", tts_wav_path=tts))
-    (ua_dir / "accounts").write_text("<sip:notify@127.0.0.1>;regint=0\n")
-    proc = daemons.start(["baresip", "-4", "-f", str(ua_dir)], log_name="baresip.log")
-    wait_for_port(ctrl_port, proc=proc)
-    return VoiceConfig("127.0.0.1", ctrl_port, tts, answer_timeout_seconds=10, call_timeout_seconds=60)
 
 
 def _sipp_uas(daemons: Daemons, port: int) -> Path:
@@ -40,7 +28,7 @@ def _sipp_uas(daemons: Daemons, port: int) -> Path:
 
 async def test_call_is_answered_and_the_speech_played_to_the_end(daemons) -> None:  # type: ignore[no-untyped-def]
     require("baresip", "sipp", "espeak-ng", "sox")
-    config = _start_gateway_ua(daemons)
+    config = start_gateway_ua(daemons)
     phone_port = free_port(socket.SOCK_DGRAM)
     trace = _sipp_uas(daemons, phone_port)
     events: list[DeliveryEvent] = []
@@ -61,7 +49,7 @@ async def test_call_is_answered_and_the_speech_played_to_the_end(daemons) -> Non
 
 async def test_unanswered_call_is_a_transient_failure(daemons) -> None:  # type: ignore[no-untyped-def]
     require("baresip", "espeak-ng", "sox")
-    config = _start_gateway_ua(daemons)
+    config = start_gateway_ua(daemons)
     dead_port = free_port()
     gateway = BaresipVoiceGateway(VoiceConfig(config.ctrl_host, config.ctrl_port, config.tts_wav_path,
                                               answer_timeout_seconds=2, call_timeout_seconds=10))
