@@ -192,7 +192,8 @@ class NotifyService:
         channel = steps.current_channel(doc) or "sms"
         address = doc["plan"][doc["step"]]["value"]
         try:
-            out = steps.outbound(self, doc, message, channel)
+            recipient = (await self.store.person(doc["person_id"]) or {}).get("name") if channel == "fax" else None
+            out = steps.outbound(self, doc, message, channel, recipient_name=recipient)
         except ValueError as exc:  # e.g. an oversize fax document: refused before any gateway
             await self.apply(doc, Ev.permanent_failure, detail=str(exc))
             return S.failed_permanent.value

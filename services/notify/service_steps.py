@@ -87,9 +87,10 @@ def ack_link(svc: Any, doc: dict[str, Any]) -> str:
     return f"{svc.settings.public_base_url.rstrip('/')}/api/v1/notify/ack/{token}"
 
 
-def outbound(svc: Any, doc: dict[str, Any], _message: Any, channel: str) -> StepOut:
+def outbound(svc: Any, doc: dict[str, Any], _message: Any, channel: str, *, recipient_name: str | None = None) -> StepOut:
     """Built from the stored message only: a classified one stored no subject or body, so nothing of
-    it can reach a gateway even if a caller forgot the flag somewhere else."""
+    it can reach a gateway even if a caller forgot the flag somewhere else. A fax cover names the
+    recipient as the directory knows them (the id only when the directory has no name)."""
     view = MessageView(doc["_id"], Classification(doc["classification"]), doc.get("subject", ""), doc.get("body", ""))
     text = step_text(view, NotifyChannel(channel), svc.templates, ack_code=doc["ack_code"], ack_link=ack_link(svc, doc))
     pdf = None
@@ -97,7 +98,7 @@ def outbound(svc: Any, doc: dict[str, Any], _message: Any, channel: str) -> Step
         now = to_local(svc.clock.now())
         cover = FaxCover(masthead=svc.settings.masthead, number=f"值传〔{now:%Y}〕{doc['_id'][-6:]}号",
                          urgency="特急" if doc.get("incident_id") else "平急", sender=svc.settings.office,
-                         signed_by="值班室", title=text.subject or "通知", recipients=(doc["person_id"],), pages=1,
+                         signed_by="值班室", title=text.subject or "通知", recipients=(recipient_name or doc["person_id"],), pages=1,
                          date=f"{now.year}年{now.month}月{now.day}日")
         pdf = render_cover_pdf(fax_lines(svc.templates, cover, text.text))
         check_fax_document(pdf, pages=1, limits=FaxLimits(max_bytes=svc.settings.fax_max_bytes))

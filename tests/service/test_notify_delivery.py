@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -191,6 +193,10 @@ async def test_classified_never_reaches_a_gateway_and_ucs2_is_counted(notify: No
     assert doc["encoding"] == "UCS-2" and doc["segments"] == 3  # ~150 UCS-2 units: 67 per part
 
 
+def _pdf_text(pdf: bytes) -> str:
+    return subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+
+
 async def test_fax_gets_masthead_cover_and_oversize_fails(notify: Notify) -> None:
     fax = Recording("faxrec", "fax")
     notify.svc.pool.routes["fax"] = [fax]
@@ -198,6 +204,9 @@ async def test_fax_gets_masthead_cover_and_oversize_fails(notify: Notify) -> Non
     notify.svc.pool.buckets["faxrec"] = notify.svc.pool.buckets["spool"]
     await notify.svc.send(command("f-1", person="l-mayor", channels=[NotifyChannel.fax]))
     assert fax.sent[0].document_pdf.startswith(b"%PDF-") and fax.sent[0].to == "+867715550199"
+    if shutil.which("pdftotext"):  # CI installs poppler-utils; the cover names the person, not their id
+        cover = _pdf_text(fax.sent[0].document_pdf)
+        assert "收电单位：周市长" in cover.replace(" ", "") and "l-mayor" not in cover
     notify.svc.settings.fax_max_bytes = 100
     assert await notify.svc.send(command("f-2", person="l-vm-safety", channels=[NotifyChannel.fax])) == \
         "failed_permanent"
