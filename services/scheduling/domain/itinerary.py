@@ -25,9 +25,12 @@ class PlanKind(StrEnum):
 class ItineraryConfig(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    weekly_due_weekday: int = 4  # Friday
+    weekly_due_weekday: int = Field(default=4, ge=0, le=6)  # Friday (0 = Monday)
     weekly_due_time: time = time(17, 30)
     daily_due_time: time = time(17, 30)
+    reminder_before: timedelta = timedelta(hours=2)  # to the secretaries of leaders not yet submitted
+    tables_after: timedelta = timedelta(minutes=30)  # the four tables go to the secretary-general then
+    daily_on_rest_days: bool = False  # next-day plans for working days only (make-up workdays included)
 
 
 class Leader(BaseModel):
@@ -123,6 +126,46 @@ def daily_deadline(plan_day: date, calendar: OfficialCalendar, config: Itinerary
     return datetime.combine(due_day, config.daily_due_time, LOCAL_TZ)
 
 
+def monday_of(d: date) -> date:
+    return d - timedelta(days=d.weekday())
+
+
+def needs_daily_plan(d: date, calendar: OfficialCalendar, config: ItineraryConfig) -> bool:
+    """A next-day plan is due for every working day (a make-up workday too), and rest days if configured."""
+    return config.daily_on_rest_days or calendar.is_workday(d)
+
+
+class Deadline(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: PlanKind
+    period_start: date
+    due: datetime
+
+
+def upcoming_deadlines(now: datetime, calendar: OfficialCalendar, config: ItineraryConfig,
+                       horizon: timedelta = timedelta(days=8)) -> list[Deadline]:
+    """The weekly and next-day deadlines due from ``now − config.tables_after`` to ``now + horizon``, soonest
+    first — what the timers must cover. Raises CalendarYearMissing when a needed year has no official entry."""
+    lower, upper = now - config.tables_after, now + horizon
+    today = now.astimezone(LOCAL_TZ).date()
+    found: list[Deadline] = []
+    week = monday_of(today)
+    while week <= upper.astimezone(LOCAL_TZ).date() + timedelta(days=7):
+        due = weekly_deadline(week, calendar, config)
+        if lower <= due <= upper:
+            found.append(Deadline(kind=PlanKind.WEEKLY, period_start=week, due=due))
+        week += timedelta(days=7)
+    day = today
+    while day <= upper.astimezone(LOCAL_TZ).date() + timedelta(days=7):
+        if needs_daily_plan(day, calendar, config):
+            due = daily_deadline(day, calendar, config)
+            if lower <= due <= upper:
+                found.append(Deadline(kind=PlanKind.DAILY, period_start=day, due=due))
+        day += timedelta(days=1)
+    return sorted(found, key=lambda x: (x.due, x.kind.value, x.period_start))
+
+
 def _on_time(sub: PlanSubmission, due: datetime) -> bool:
     return sub.submitted_at <= due
 
@@ -135,6 +178,15 @@ def missing_submitters(
     arrived = {s.leader_id for s in submissions
                if s.kind is kind and s.period_start == period_start and s.submitted_at <= now}
     return [leader for leader in sorted(leaders, key=lambda x: x.order) if leader.person_id not in arrived]
+
+
+def missing_text(missing: Sequence[Leader], kind: PlanKind, period_start: date, due: datetime) -> str:
+    """The list of who is missing at the deadline, for the duty-room head and the duty log."""
+    what = f"{period_start:%m月%d日}当周工作安排" if kind is PlanKind.WEEKLY else f"{period_start:%m月%d日}活动安排"
+    if not missing:
+        return f"{what}已全部按时报送（截止{due:%m月%d日%H:%M}）。"
+    names = "、".join(f"{x.name}（{x.title}）" for x in missing)
+    return f"截至{due:%m月%d日%H:%M}，{what}尚未报送{len(missing)}人：{names}。"
 
 
 def reminder_text(missing: Sequence[Leader], kind: PlanKind, due: datetime) -> str:
