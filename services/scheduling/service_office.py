@@ -13,7 +13,6 @@ import structlog
 
 from services.scheduling.documents import ITINERARY_TABLES, itinerary_tables_pdf, itinerary_tables_xlsx
 from services.scheduling.domain import ical, rooms
-from services.scheduling.domain.calendar import CalendarYearMissing
 from services.scheduling.domain.itinerary import (
     AWAY_LABELS,
     AwayPeriod,
@@ -167,11 +166,10 @@ class OfficeService:
     async def plan(self, now: datetime) -> None:
         """Timers for the deadlines of the coming days (idempotent keys; called by the timer loop). Deadlines
         follow the official calendar; a year without an official entry plans nothing for it (logged)."""
-        try:
-            deadlines = upcoming_deadlines(now, self.core.calendar, self.config)
-        except CalendarYearMissing as exc:
-            log.warning("itinerary deadlines not planned", reason=str(exc))
-            return
+        skipped: set[int] = set()
+        deadlines = upcoming_deadlines(now, self.core.calendar, self.config, skipped=skipped)
+        if skipped:
+            log.warning("itinerary deadlines not planned: no official calendar", years=sorted(skipped))
         for dl in deadlines:
             payload = {"kind": dl.kind.value, "period_start": dl.period_start.isoformat()}
             name = f"{dl.kind.value}:{dl.period_start.isoformat()}"

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.scheduling.domain.calendar import OfficialCalendar
+from services.scheduling.domain.calendar import CalendarYearMissing, OfficialCalendar
 from services.scheduling.domain.models import LOCAL_TZ
 
 
@@ -144,24 +144,35 @@ class Deadline(BaseModel):
 
 
 def upcoming_deadlines(now: datetime, calendar: OfficialCalendar, config: ItineraryConfig,
-                       horizon: timedelta = timedelta(days=8)) -> list[Deadline]:
+                       horizon: timedelta = timedelta(days=8), skipped: set[int] | None = None) -> list[Deadline]:
     """The weekly and next-day deadlines due from ``now − config.tables_after`` to ``now + horizon``, soonest
-    first — what the timers must cover. Raises CalendarYearMissing when a needed year has no official entry."""
+    first — what the timers must cover. A period in a year with no official calendar entry is left out (never
+    guessed), and its year added to ``skipped`` for the caller to report."""
     lower, upper = now - config.tables_after, now + horizon
     today = now.astimezone(LOCAL_TZ).date()
+    # A plan day can be far from its deadline: the first working day after a 9-day break is due before it.
+    last = upper.astimezone(LOCAL_TZ).date() + timedelta(days=21)
     found: list[Deadline] = []
-    week = monday_of(today)
-    while week <= upper.astimezone(LOCAL_TZ).date() + timedelta(days=7):
-        due = weekly_deadline(week, calendar, config)
+
+    def consider(kind: PlanKind, start: date) -> None:
+        try:
+            if kind is PlanKind.DAILY and not needs_daily_plan(start, calendar, config):
+                return
+            due = (weekly_deadline if kind is PlanKind.WEEKLY else daily_deadline)(start, calendar, config)
+        except CalendarYearMissing as exc:
+            if skipped is not None:
+                skipped.add(exc.year)
+            return
         if lower <= due <= upper:
-            found.append(Deadline(kind=PlanKind.WEEKLY, period_start=week, due=due))
+            found.append(Deadline(kind=kind, period_start=start, due=due))
+
+    week = monday_of(today)
+    while week <= last:
+        consider(PlanKind.WEEKLY, week)
         week += timedelta(days=7)
     day = today
-    while day <= upper.astimezone(LOCAL_TZ).date() + timedelta(days=7):
-        if needs_daily_plan(day, calendar, config):
-            due = daily_deadline(day, calendar, config)
-            if lower <= due <= upper:
-                found.append(Deadline(kind=PlanKind.DAILY, period_start=day, due=due))
+    while day <= last:
+        consider(PlanKind.DAILY, day)
         day += timedelta(days=1)
     return sorted(found, key=lambda x: (x.due, x.kind.value, x.period_start))
 
