@@ -31,6 +31,26 @@ class System:
         return next(c for c in self.runtime.components if c.name == name)
 
 
+def _record_outbox_adds(runtime: Runtime) -> None:
+    """Every event a service adds to its outbox, kept on ``outbox.added`` for tests to read: the relay deletes
+    an event from the outbox once published, so reading the collection races with it."""
+    for component in runtime.components:
+        box = (component.state or {}).get("outbox")
+        if box is None:
+            continue
+        box.added = []
+        original = box.add
+
+        async def add(event_id: str, routing_key: str, message: Any, _box: Any = box, _add: Any = original) -> bool:
+            new = await _add(event_id, routing_key, message)
+            if new:
+                _box.added.append({"_id": event_id, "routing_key": routing_key,
+                                   "payload": message.model_dump(mode="json", by_alias=True)})
+            return bool(new)
+
+        box.add = add
+
+
 @pytest.fixture
 async def system(tmp_path: Path) -> AsyncIterator[System]:
     users, tokens = demo.demo_users()
@@ -39,6 +59,7 @@ async def system(tmp_path: Path) -> AsyncIterator[System]:
         users=users,
         overrides={"spool_dir": spool, "store_url": f"memory://svc-{uuid.uuid4().hex}", "outbox_poll_seconds": 0.05},
     )
+    _record_outbox_adds(runtime)
     await app.state.audit.setup()
     await runtime.start()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://zhiban.test") as client:
