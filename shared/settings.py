@@ -145,3 +145,15 @@ class SchedulingSettings(ServiceSettings):
     itinerary_weekly_deadline: str = "17:30"
     itinerary_daily_deadline: str = "17:30"
     feed_key_secret: str = "change-me-scheduling-feed-secret"
+    itinerary_weekly_due_weekday: int = Field(default=4, ge=0, le=6)  # 0 = Monday … 4 = Friday
+    itinerary_reminder_minutes: int = Field(default=120, ge=0)  # before a deadline, to those not yet submitted
+    itinerary_tables_after_minutes: int = Field(default=30, ge=0)  # after it, the four tables to the SG
+    itinerary_daily_on_rest_days: bool = False
+    itinerary_tables_to: list[str] = Field(default_factory=list)  # person ids; empty = people titled 秘书长
+    document_link_days: int = Field(default=7, ge=1)
+    document_link_secret: str = "change-me-scheduling-document-secret"
+    public_base_url: str = "http://127.0.0.1:8004"  # how a person's browser reaches this service
+    timer_max_attempts: int = Field(default=5, ge=1)
+    timer_retry_seconds: float = Field(default=30.0, gt=0)
+    timer_lease_seconds: float = Field(default=600.0, gt=0)
+    roster_part_max_bytes: int = Field(default=64 * 1024, ge=4096)  # roster.published is split to stay under this

@@ -75,4 +75,8 @@ def build_api(svc: SchedulingService) -> APIRouter:
         begin = as_utc(start) if start else svc.clock.now() - timedelta(hours=hours)
         return [public(d) for d in await svc.store.log_between(begin, begin + timedelta(hours=hours))]
 
+    @router.get("/timers/failed", summary="执行失败的定时任务（重试中或已放弃），不会静默丢失")
+    async def failed_timers(who: Head) -> list[dict[str, Any]]:
+        return [public(d) for d in await svc.store.failed_timers()]
+
     return router

@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-import io
 from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials
-from openpyxl import Workbook
 from pydantic import BaseModel, Field
 
 from services.scheduling.api import PREFIX, Head, Staff, public, refusals
-from services.scheduling.documents import pdf_tables
+from services.scheduling.documents import itinerary_tables_pdf, itinerary_tables_xlsx
 from services.scheduling.domain.itinerary import AwayPeriod, ItineraryItem, PlanKind, PlanSubmission
-from services.scheduling.service_office import TABLES, OfficeService
+from services.scheduling.service_office import OfficeService
 from shared.auth import STAFF, Principal, Require, Role, _bearer
 from shared.http import ApiError
 
-Secretariat = Annotated[Principal, Depends(Require(Role.secretary_general, Role.duty_head, Role.leader, Role.admin))]
+SECRETARIAT = Require(Role.secretary_general, Role.duty_head, Role.leader, Role.admin)
+Secretariat = Annotated[Principal, Depends(SECRETARIAT)]
 Booker = Annotated[Principal, Depends(Require(*STAFF, Role.leader))]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-HEADER = ["领导", "职务", "日期", "时间", "活动", "地点"]
 
 
 class PlanBody(BaseModel):
@@ -81,25 +79,32 @@ def build_office_api(office: OfficeService) -> APIRouter:
         data = await office.tables(week_start, day)
         await request.app.state.audit.record(who=who.id, action="read_itinerary_tables", target=str(week_start),
                                              outcome="ok", detail={"format": format})
-        rows = {name: [[r["leader"], r["title"], r["date"], r["time"], r["activity"], r["location"]] for r in items]
-                for name, items in data.items()}
         if format == "json":
             return data
         if format == "xlsx":
-            wb = Workbook()
-            wb.remove(wb.active)
-            for name, title in TABLES.items():
-                ws = wb.create_sheet(title[:31])
-                ws.append(HEADER)
-                for row in rows[name]:
-                    ws.append(row)
-            out = io.BytesIO()
-            wb.save(out)
-            return Response(out.getvalue(), media_type=XLSX)
+            return Response(itinerary_tables_xlsx(data), media_type=XLSX)
         if format == "pdf":
-            sections = [(title, f"{week_start}当周 / {day}", rows[name] or [["—"] * 6]) for name, title in TABLES.items()]
-            return Response(pdf_tables(sections, HEADER, wide=True), media_type="application/pdf")
+            return Response(itinerary_tables_pdf(data, f"{week_start}当周 / {day}"), media_type="application/pdf")
         raise ApiError(422, "bad_format", f"不支持的格式“{format}”：只能是json、xlsx或pdf")
+
+    async def document_reader(request: Request, doc_id: str, expires: int | None = None, key: str | None = None,
+                              credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> str:  # noqa: B008
+        """Bearer token of the secretariat; or the signed, expiring link sent through notify."""
+        if key and expires and not credentials and office.link_valid(doc_id, expires, key, clock.now()):
+            return "link"
+        principal = await SECRETARIAT(request, credentials)
+        return principal.id
+
+    @router.get("/documents/{doc_id}.{fmt}", summary="下载已发送的四张表（签名链接或秘书处令牌），fmt=xlsx或pdf")
+    async def document(doc_id: str, fmt: str, request: Request,
+                       who: str = Depends(document_reader)) -> Response:  # noqa: B008
+        if fmt not in ("xlsx", "pdf"):
+            raise ApiError(422, "bad_format", f"不支持的格式“{fmt}”：只能是xlsx或pdf")
+        with refusals():
+            doc = await office.document(doc_id)
+        await request.app.state.audit.record(who=who, action="download_document", target=doc_id, outcome="ok",
+                                             detail={"format": fmt})
+        return Response(bytes(doc["files"][fmt]), media_type=XLSX if fmt == "xlsx" else "application/pdf")
 
     @router.post("/rooms/bookings", status_code=201, summary="预订会议室（时间冲突时说明与哪个预订冲突）")
     async def book(body: BookingBody, who: Booker) -> dict[str, Any]:

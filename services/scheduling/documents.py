@@ -78,3 +78,36 @@ def pdf_tables(sections: Sequence[tuple[str, str, Sequence[Sequence[str]]]], hea
         story += [Paragraph(title, h), Paragraph(subtitle, p), Spacer(1, 8), table]
     doc.build(story)
     return out.getvalue()
+
+
+ITINERARY_TABLES = {"weekly_leaders": "市领导一周活动安排", "weekly_secretaries_general": "秘书长、副秘书长一周活动安排",
+                    "daily_leaders": "市领导次日活动安排", "daily_secretaries_general": "秘书长、副秘书长次日活动安排"}
+ITINERARY_HEADER = ["领导", "职务", "日期", "时间", "活动", "地点"]
+
+
+def _itinerary_rows(data: dict[str, list[dict[str, Any]]]) -> dict[str, list[list[str]]]:
+    return {name: [[str(r["leader"]), str(r["title"]), str(r["date"]), str(r["time"]), str(r["activity"]),
+                    str(r["location"])] for r in data.get(name, [])] for name in ITINERARY_TABLES}
+
+
+def itinerary_tables_xlsx(data: dict[str, list[dict[str, Any]]]) -> bytes:
+    """The four tables, one sheet each."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)  # type: ignore[arg-type]
+    rows = _itinerary_rows(data)
+    for name, title in ITINERARY_TABLES.items():
+        ws = wb.create_sheet(title[:31])
+        ws.append(ITINERARY_HEADER)
+        for row in rows[name]:
+            ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def itinerary_tables_pdf(data: dict[str, list[dict[str, Any]]], subtitle: str) -> bytes:
+    rows = _itinerary_rows(data)
+    sections = [(title, subtitle, rows[name] or [["—"] * 6]) for name, title in ITINERARY_TABLES.items()]
+    return pdf_tables(sections, ITINERARY_HEADER, wide=True)

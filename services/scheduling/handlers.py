@@ -68,9 +68,10 @@ def register_own_events(
 
     @subscribe(router, bus_of, consumer("scheduling", "roster-published"), RosterPublished, settings)
     async def log_roster_published(event: RosterPublished, msg: RabbitMessage) -> None:
-        """The published roster as the bus carried it."""
-        await svc.log_event(key=f"bus:roster.published:{event.roster_id}", kind="roster",
-                            text=f"排班表{event.period_start}至{event.period_end}已发布（{len(event.shifts)}个班次）")
+        """The published roster as the bus carried it, one line per part."""
+        await svc.log_event(key=f"bus:roster.published:{event.roster_id}:{event.part}", kind="roster",
+                            text=f"排班表{event.period_start}至{event.period_end}已发布（第{event.part}/{event.parts}部分，"
+                                 f"{event.part_start}至{event.part_end}，{len(event.shifts)}个班次）")
 
     @subscribe(router, bus_of, consumer("scheduling", "leader-availability"), LeaderAvailabilityChanged, settings)
     async def log_leader_availability(event: LeaderAvailabilityChanged, msg: RabbitMessage) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -17,6 +18,7 @@ from services.scheduling.domain.on_duty import Away, Leader, Shift, on_duty
 from services.scheduling.store import SchedulingStore
 from shared.clock import Clock, as_utc
 from shared.contracts import OnDutyAnswer, OnDutyQuery, SendNotification
+from shared.contracts.events import NotifyChannel
 from shared.outbox import Outbox
 from shared.topology import NOTIFY_SEND
 
@@ -27,6 +29,20 @@ ROLE_ALIASES = {"leader": Role.CITY_LEADER.value, "secretary_general": Role.SHIF
                 "shift_leader": Role.SHIFT_LEADER.value}
 
 TimerHandler = Callable[[dict[str, Any], datetime], Awaitable[str]]
+
+
+@dataclass(frozen=True)
+class TimerPolicy:
+    """How a failing timer is retried: exponential backoff from ``retry``, at most ``max_attempts`` runs;
+    a claim older than ``lease`` is taken to be a crashed poller's and the timer is run again."""
+
+    max_attempts: int = 5
+    retry: timedelta = timedelta(seconds=30)
+    max_retry: timedelta = timedelta(minutes=30)
+    lease: timedelta = timedelta(minutes=10)
+
+    def backoff(self, attempts: int) -> timedelta:
+        return min(self.retry * (2 ** (attempts - 1)), self.max_retry)
 
 
 def leader_of(doc: dict[str, Any]) -> Leader:
@@ -59,8 +75,10 @@ def person_doc(p: Person) -> dict[str, Any]:
 
 
 class SchedulingService:
-    def __init__(self, *, store: SchedulingStore, clock: Clock, outbox: Outbox | None = None) -> None:
+    def __init__(self, *, store: SchedulingStore, clock: Clock, outbox: Outbox | None = None,
+                 timer_policy: TimerPolicy | None = None) -> None:
         self.store = store
+        self.timer_policy = timer_policy or TimerPolicy()
         self.clock = clock
         self.outbox = outbox
         self.calendar = OfficialCalendar.load()
@@ -133,37 +151,68 @@ class SchedulingService:
             await hook(schema, incident_id, extra)
 
     # notifications and timers ---------------------------------------------------------------------
-    async def notify(self, notification_id: str, person_id: str, subject: str, body: str) -> bool:
-        """A SendNotification command through the outbox; the id makes a replay harmless."""
+    async def notify(self, notification_id: str, person_id: str, subject: str, body: str,
+                     channels: list[NotifyChannel] | None = None) -> bool:
+        """A SendNotification command through the outbox; the id makes a replay harmless. ``channels``: tried
+        first (notify then works down the person's other contact methods); default SMS."""
         if self.outbox is None:
             return False
         command = SendNotification(notification_id=notification_id[:128], person_id=person_id, subject=subject[:200],
-                                   body=body, requested_at=self.clock.now(), requested_by="scheduling")
+                                   body=body, requested_at=self.clock.now(), requested_by="scheduling",
+                                   **({"channels": channels} if channels else {}))
         return await self.outbox.add(f"scheduling:{notification_id}"[:200], NOTIFY_SEND, command)
 
     async def heads(self) -> list[str]:
         return sorted(p.person_id for p in (await self.people()).values() if Role.DUTY_HEAD in p.roles and p.active)
 
     async def fire_due(self, now: datetime | None = None) -> int:
-        """Fire every due timer once (claimed atomically); returns how many fired."""
+        """Fire every due timer once (claimed atomically); returns how many fired. A handler that raises does
+        not lose its timer: the failure is recorded on it and it is released to run again after a backoff,
+        up to ``timer_policy.max_attempts``; then it is closed as failed, logged, and the head is told."""
         now = now or self.clock.now()
         fired = 0
-        while (timer := await self.store.claim_due_timer(now)) is not None:
+        stale_before = now - self.timer_policy.lease
+        while (timer := await self.store.claim_due_timer(now, stale_before=stale_before)) is not None:
             handler = self.timer_handlers.get(timer["kind"])
-            result = await handler(timer["payload"], now) if handler else "unknown timer kind"
+            try:
+                if handler is None:
+                    raise LookupError(f"未知的定时任务类型“{timer['kind']}”")
+                result = await handler(timer["payload"], now)
+            except Exception as exc:  # noqa: BLE001 - recorded on the timer, retried, never silently dropped
+                await self._timer_failed(timer, now, exc)
+                continue
             await self.store.timer_fired(timer["_id"], now, result)
             fired += 1
         return fired
 
+    async def _timer_failed(self, timer: dict[str, Any], now: datetime, exc: Exception) -> None:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        attempts = int(timer.get("attempts") or 0) + 1
+        if attempts < self.timer_policy.max_attempts:
+            retry_at = now + self.timer_policy.backoff(attempts)
+            log.warning("timer failed; will retry", timer=timer["_id"], attempt=attempts, retry_at=str(retry_at),
+                        error=error[:200])
+            await self.store.timer_failed(timer["_id"], now, error, retry_at=retry_at)
+            return
+        log.error("timer failed for good", timer=timer["_id"], attempts=attempts, error=error[:200])
+        await self.store.timer_failed(timer["_id"], now, error, retry_at=None)
+        text = f"定时任务{timer['_id']}（{timer['kind']}）连续{attempts}次执行失败，已停止重试，请人工处理。最后一次错误：{error[:200]}"
+        await self.log_event(key=f"timer-failed:{timer['_id']}", kind="timer_failed", text=text)
+        for head in await self.heads():
+            await self.notify(f"timer-failed:{timer['_id']}:{head}", head, "定时任务执行失败", text)
+
+    async def _fire_due_at(self, now: datetime) -> None:
+        await self.fire_due(now)
+
     async def timers_forever(self, *, every_s: float, before: list[Callable[[datetime], Awaitable[None]]]) -> None:
+        """Plan (each step on its own: one failing does not stop the others), then fire what is due."""
         task = asyncio.current_task()
         while task is None or not task.cancelling():
-            try:
-                for step in before:
+            for step in [*before, self._fire_due_at]:
+                try:
                     await step(self.clock.now())
-                await self.fire_due()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - keep polling; the timer stays claimed for a person
-                log.warning("timer poll failed", error=str(exc)[:200])
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - keep polling; failed timers are recorded by fire_due
+                    log.warning("timer poll step failed", error=str(exc)[:200])
             await asyncio.sleep(every_s)

@@ -3,6 +3,7 @@ substitutes recorded, vacancies alerted to the head at once and again before the
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -44,10 +45,43 @@ def domain_shift(doc: dict[str, Any]) -> Shift:
                  holiday_staff=list(doc.get("holiday_staff", [])))
 
 
+def encoded_size(event: RosterPublished) -> int:
+    """Bytes of the message body, measured with every non-ASCII character escaped (the larger encoding)."""
+    return len(json.dumps(event.model_dump(mode="json", by_alias=True)).encode("utf-8"))
+
+
+def roster_parts(roster_id: str, period_start: date, period_end: date, approved_by: str, published_at: datetime,
+                 shifts: list[PublishedShift], *, max_bytes: int) -> list[RosterPublished]:
+    """The roster.published messages of one roster: one per calendar month of shift starts, a month split in
+    halves until each message is at most ``max_bytes`` (a roster for many people on duty at once)."""
+    months: dict[tuple[int, int], list[PublishedShift]] = {}
+    for s in sorted(shifts, key=lambda x: x.start):
+        local = to_local(s.start).date()
+        months.setdefault((local.year, local.month), []).append(s)
+
+    def event(group: list[PublishedShift], part: int = 1, parts: int = 1) -> RosterPublished:
+        days = [to_local(s.start).date() for s in group] or [period_start]
+        return RosterPublished(roster_id=roster_id, period_start=period_start, period_end=period_end, part=part,
+                               parts=parts, part_start=min(days), part_end=max(days), approved_by=approved_by,
+                               published_at=published_at, shifts=group)
+
+    groups: list[list[PublishedShift]] = []
+    pending = list(months.values()) or [[]]
+    while pending:
+        group = pending.pop(0)
+        if len(group) > 1 and encoded_size(event(group)) > max_bytes:
+            half = len(group) // 2
+            pending[:0] = [group[:half], group[half:]]
+        else:
+            groups.append(group)
+    return [event(group, n, len(groups)) for n, group in enumerate(groups, start=1)]
+
+
 class RosterService:
     def __init__(self, core: SchedulingService, *, config: RosterConfig | None = None,
-                 vacancy_lead: timedelta = timedelta(hours=2)) -> None:
+                 vacancy_lead: timedelta = timedelta(hours=2), part_max_bytes: int = 64 * 1024) -> None:
         self.core = core
+        self.part_max_bytes = part_max_bytes
         self.store = core.store
         self.config = config or RosterConfig()
         self.vacancy_lead = vacancy_lead
@@ -107,15 +141,15 @@ class RosterService:
         await self.store.upsert("rotation", {"_id": "current", "state": doc["rotation_after"], "roster_id": roster_id})
         await self.store.rosters.update_one({"_id": roster_id}, {"$set": {
             "status": "published", "published_by": by, "published_at": now}})
-        event = RosterPublished(
-            roster_id=roster_id, period_start=doc["period_start"], period_end=doc["period_end"],
-            approved_by=doc["approved_by"], published_at=now,
-            shifts=[PublishedShift(shift_id=s.shift_id, start=s.start, end=s.end, kind=s.kind, day_type=s.day_type,
-                                   holiday_name=s.holiday_name, officers=s.officers, shift_leader=s.leader,
-                                   leader_at_home=s.leader_at_home, section=s.section, holiday_staff=s.holiday_staff)
-                    for s in shifts])
+        published = [PublishedShift(shift_id=s.shift_id, start=s.start, end=s.end, kind=s.kind, day_type=s.day_type,
+                                    holiday_name=s.holiday_name, officers=s.officers, shift_leader=s.leader,
+                                    leader_at_home=s.leader_at_home, section=s.section,
+                                    holiday_staff=s.holiday_staff) for s in shifts]
         if self.core.outbox is not None:
-            await self.core.outbox.add(f"roster.published:{roster_id}", ROSTER_PUBLISHED, event)
+            for event in roster_parts(roster_id, date.fromisoformat(doc["period_start"]),
+                                      date.fromisoformat(doc["period_end"]), doc["approved_by"], now, published,
+                                      max_bytes=self.part_max_bytes):
+                await self.core.outbox.add(f"roster.published:{roster_id}:{event.part}", ROSTER_PUBLISHED, event)
         await self._tell_participants(roster_id, doc, shifts)
         for s in shifts:
             await self.store.add_timer(f"vacancy:{s.shift_id}:{as_utc(s.start).isoformat()}", "vacancy_check",

@@ -10,7 +10,7 @@ from shared.store import is_duplicate_key
 COLLECTIONS = (
     "people", "groups", "leaders", "shifts", "duty_log", "calendar_years", "rosters", "rotation", "changes",
     "absences", "timers", "incidents", "handovers", "itineraries", "away", "bookings", "units", "spot_checks",
-    "feed_keys",
+    "feed_keys", "documents",
 )
 
 
@@ -73,14 +73,31 @@ class SchedulingStore:
     # durable timers -------------------------------------------------------------------------------
     async def add_timer(self, key: str, kind: str, due_at: datetime, payload: dict[str, Any]) -> bool:
         return await self.insert_once("timers", {"_id": key, "kind": kind, "due_at": due_at, "payload": payload,
-                                                 "claimed_at": None, "fired_at": None})
+                                                 "claimed_at": None, "fired_at": None, "attempts": 0,
+                                                 "failures": []})
 
-    async def claim_due_timer(self, now: datetime) -> dict[str, Any] | None:
-        """One due timer, claimed atomically so that it fires once even with two pollers."""
+    async def claim_due_timer(self, now: datetime, *, stale_before: datetime) -> dict[str, Any] | None:
+        """One due timer, claimed atomically so that it fires once even with two pollers. A claim older than
+        ``stale_before`` belongs to a poller that died inside the handler: the timer is taken over."""
         doc = await self.timers.find_one_and_update(
-            {"claimed_at": None, "due_at": {"$lte": now}}, {"$set": {"claimed_at": now}}, sort=[("due_at", 1)]
+            {"fired_at": None, "due_at": {"$lte": now},
+             "$or": [{"claimed_at": None}, {"claimed_at": {"$lte": stale_before}}]},
+            {"$set": {"claimed_at": now}}, sort=[("due_at", 1)],
         )
         return dict(doc) if doc else None
 
     async def timer_fired(self, key: str, at: datetime, result: str) -> None:
         await self.timers.update_one({"_id": key}, {"$set": {"fired_at": at, "result": result}})
+
+    async def timer_failed(self, key: str, at: datetime, error: str, *, retry_at: datetime | None) -> None:
+        """Record a failed run; release the timer to run again at ``retry_at``, or close it as failed."""
+        update: dict[str, Any] = {"$push": {"failures": {"at": at, "error": error}}, "$inc": {"attempts": 1}}
+        if retry_at is not None:
+            update["$set"] = {"claimed_at": None, "due_at": retry_at}
+        else:
+            update["$set"] = {"fired_at": at, "failed": True, "result": f"失败：{error}"}
+        await self.timers.update_one({"_id": key}, update)
+
+    async def failed_timers(self) -> list[dict[str, Any]]:
+        """Timers that failed at least once: still retrying or given up."""
+        return list(await self.timers.find({"attempts": {"$gt": 0}}).sort("due_at", 1).to_list(None))

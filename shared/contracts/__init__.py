@@ -28,7 +28,7 @@ ALL_CONTRACTS = {
     "zhiban.scheduling.on_duty_answer/1": OnDutyAnswer,
     "zhiban.notify.unacknowledged/1": NotificationUnacknowledged,
     "zhiban.escalation.timer/1": TimerDue,
-    "zhiban.roster.published/1": RosterPublished,
+    "zhiban.roster.published/2": RosterPublished,
     "zhiban.leader.availability_changed/1": LeaderAvailabilityChanged,
 }
 

@@ -27,12 +27,23 @@ class PublishedShift(_Message):
 
 
 class RosterPublished(_Message):
-    """roster.published — the secretary-general approved this roster and it is now in force."""
+    """roster.published — the secretary-general approved this roster and it is now in force.
 
-    schema_: Literal["zhiban.roster.published/1"] = Field(default="zhiban.roster.published/1", alias="schema")
+    /2: a roster travels in ``parts`` messages (``part`` = 1…parts), each with the shifts that start from
+    ``part_start`` to ``part_end`` (a calendar month, split further if a month would exceed the size limit):
+    a year for 200 people is ~200 KB, too near the bus's 256 KiB limit for one message. A consumer keeps
+    the shifts of each part; the roster is complete when all ``parts`` parts of ``roster_id`` have arrived.
+    ``period_start``/``period_end`` are the whole roster's; a part never repeats another's shifts.
+    """
+
+    schema_: Literal["zhiban.roster.published/2"] = Field(default="zhiban.roster.published/2", alias="schema")
     roster_id: str
     period_start: date
     period_end: date
+    part: int = Field(ge=1)
+    parts: int = Field(ge=1)
+    part_start: date
+    part_end: date
     approved_by: str
     published_at: AwareDatetime
     shifts: list[PublishedShift]

@@ -55,7 +55,7 @@ async def test_escalation_notifies_the_officer_of_the_published_roster(cluster: 
 
         async def bus_confirmed() -> list:  # the roster.published event came back over the real broker
             r = await client.get(f"{API}/duty-log", headers=cluster.auth("duty_officer"))
-            return [e for e in r.json() if e["id"] == f"bus:roster.published:{roster_id}"]
+            return [e for e in r.json() if e["id"].startswith(f"bus:roster.published:{roster_id}:")]
 
         await eventually(bus_confirmed, timeout=20)
 

@@ -5,7 +5,7 @@ taken from it, swaps by the rules, vacancies alerted to the head."""
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -128,8 +128,9 @@ async def test_roster_needs_approval_then_is_published_on_the_bus_and_to_each_pa
 
     published = await publish_roster(system, date(2026, 12, 8), date(2026, 12, 14))
     assert published["status"] == "published" and published["approved_by"] == "l-sg"
-    [event] = await outbox(system, "roster.published")
-    assert event["_id"] == f"roster.published:{published['id']}"
+    [event] = await outbox(system, "roster.published")  # a week: one part
+    assert event["_id"] == f"roster.published:{published['id']}:1"
+    assert (event["payload"]["part"], event["payload"]["parts"]) == (1, 1)
     assert len(event["payload"]["shifts"]) == 14
     participants = {p for s in published["shifts"] for p in [*s["officers"], s["leader"]] if p}
     sends = [e for e in await outbox(system, "notify.send") if e["_id"].startswith(f"scheduling:roster:{published['id']}")]
@@ -196,10 +197,13 @@ async def test_vacancy_alerts_the_head_at_once_and_before_the_shift(system: Syst
     assert [(a["payload"]["person_id"], a["_id"].endswith(":now:p-head")) for a in alerts] == [("p-head", True)]
 
     svc = system.component("scheduling").state["service"]
+    store = system.component("scheduling").state["store"]
     start = datetime.fromisoformat(shift["start"])
-    assert await svc.fire_due(now=start - timedelta(hours=3)) == 0  # not due yet
-    fired = await svc.fire_due(now=start - timedelta(hours=1))
-    assert fired >= 1
+    timer_id = f"vacancy:{shift['shift_id']}:{datetime.fromisoformat(shift['start']).astimezone(UTC).isoformat()}"
+    await svc.fire_due(now=start - timedelta(hours=3))
+    assert (await store.get("timers", timer_id))["fired_at"] is None  # not due yet
+    await svc.fire_due(now=start - timedelta(hours=1))
+    assert (await store.get("timers", timer_id))["result"] == "1处空岗"
     before = [e for e in await outbox(system, "notify.send") if ":before:" in e["_id"]]
     assert [b["payload"]["person_id"] for b in before] == ["p-head"]
     assert await svc.fire_due(now=start - timedelta(hours=1)) == 0  # each timer fires once

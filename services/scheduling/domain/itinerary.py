@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.scheduling.domain.calendar import OfficialCalendar
+from services.scheduling.domain.calendar import CalendarYearMissing, OfficialCalendar
 from services.scheduling.domain.models import LOCAL_TZ
 
 
@@ -25,9 +25,12 @@ class PlanKind(StrEnum):
 class ItineraryConfig(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    weekly_due_weekday: int = 4  # Friday
+    weekly_due_weekday: int = Field(default=4, ge=0, le=6)  # Friday (0 = Monday)
     weekly_due_time: time = time(17, 30)
     daily_due_time: time = time(17, 30)
+    reminder_before: timedelta = timedelta(hours=2)  # to the secretaries of leaders not yet submitted
+    tables_after: timedelta = timedelta(minutes=30)  # the four tables go to the secretary-general then
+    daily_on_rest_days: bool = False  # next-day plans for working days only (make-up workdays included)
 
 
 class Leader(BaseModel):
@@ -123,6 +126,57 @@ def daily_deadline(plan_day: date, calendar: OfficialCalendar, config: Itinerary
     return datetime.combine(due_day, config.daily_due_time, LOCAL_TZ)
 
 
+def monday_of(d: date) -> date:
+    return d - timedelta(days=d.weekday())
+
+
+def needs_daily_plan(d: date, calendar: OfficialCalendar, config: ItineraryConfig) -> bool:
+    """A next-day plan is due for every working day (a make-up workday too), and rest days if configured."""
+    return config.daily_on_rest_days or calendar.is_workday(d)
+
+
+class Deadline(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: PlanKind
+    period_start: date
+    due: datetime
+
+
+def upcoming_deadlines(now: datetime, calendar: OfficialCalendar, config: ItineraryConfig,
+                       horizon: timedelta = timedelta(days=8), skipped: set[int] | None = None) -> list[Deadline]:
+    """The weekly and next-day deadlines due from ``now − config.tables_after`` to ``now + horizon``, soonest
+    first — what the timers must cover. A period in a year with no official calendar entry is left out (never
+    guessed), and its year added to ``skipped`` for the caller to report."""
+    lower, upper = now - config.tables_after, now + horizon
+    today = now.astimezone(LOCAL_TZ).date()
+    # A plan day can be far from its deadline: the first working day after a 9-day break is due before it.
+    last = upper.astimezone(LOCAL_TZ).date() + timedelta(days=21)
+    found: list[Deadline] = []
+
+    def consider(kind: PlanKind, start: date) -> None:
+        try:
+            if kind is PlanKind.DAILY and not needs_daily_plan(start, calendar, config):
+                return
+            due = (weekly_deadline if kind is PlanKind.WEEKLY else daily_deadline)(start, calendar, config)
+        except CalendarYearMissing as exc:
+            if skipped is not None:
+                skipped.add(exc.year)
+            return
+        if lower <= due <= upper:
+            found.append(Deadline(kind=kind, period_start=start, due=due))
+
+    week = monday_of(today)
+    while week <= last:
+        consider(PlanKind.WEEKLY, week)
+        week += timedelta(days=7)
+    day = today
+    while day <= last:
+        consider(PlanKind.DAILY, day)
+        day += timedelta(days=1)
+    return sorted(found, key=lambda x: (x.due, x.kind.value, x.period_start))
+
+
 def _on_time(sub: PlanSubmission, due: datetime) -> bool:
     return sub.submitted_at <= due
 
@@ -135,6 +189,15 @@ def missing_submitters(
     arrived = {s.leader_id for s in submissions
                if s.kind is kind and s.period_start == period_start and s.submitted_at <= now}
     return [leader for leader in sorted(leaders, key=lambda x: x.order) if leader.person_id not in arrived]
+
+
+def missing_text(missing: Sequence[Leader], kind: PlanKind, period_start: date, due: datetime) -> str:
+    """The list of who is missing at the deadline, for the duty-room head and the duty log."""
+    what = f"{period_start:%m月%d日}当周工作安排" if kind is PlanKind.WEEKLY else f"{period_start:%m月%d日}活动安排"
+    if not missing:
+        return f"{what}已全部按时报送（截止{due:%m月%d日%H:%M}）。"
+    names = "、".join(f"{x.name}（{x.title}）" for x in missing)
+    return f"截至{due:%m月%d日%H:%M}，{what}尚未报送{len(missing)}人：{names}。"
 
 
 def reminder_text(missing: Sequence[Leader], kind: PlanKind, due: datetime) -> str:

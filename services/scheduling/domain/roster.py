@@ -8,7 +8,7 @@ addition by one office section chosen by a rolling rotation that continues acros
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -182,6 +182,7 @@ def generate_roster(
             _fill_officers(shift, officers, fair, available_today, seq, warnings)
             seq += 1
             shifts.append(shift)
+    _balance(shifts, officers, free)
     return RosterDraft(shifts=shifts, rotation_state=state, warnings=warnings)
 
 
@@ -241,6 +242,151 @@ def _fill_officers(shift: Shift, officers: list[str], fair: _Fairness, available
         fair.record(pid, shift, seq)
     if len(shift.officers) < shift.required_officers:
         warnings.append(f"{shift.shift_id}需值班员{shift.required_officers}人，仅能安排{len(shift.officers)}人")
+
+
+METRICS = ("shifts", "nights", "weekend", "holiday")
+
+
+def _adds(shift: Shift) -> tuple[int, int, int, int]:
+    """What one shift adds to each of METRICS."""
+    return 1, int(shift.is_night), int(shift.day_type == "weekend"), int(shift.day_type == "holiday")
+
+
+class _Balancer:
+    """Counts per officer, with who holds which shift by date, to move or swap shifts after the greedy pass.
+
+    The greedy pass keeps each count level on its own, but a slot counts in up to three metrics at once
+    (a weekend night: shifts, nights, weekend) and near the end of a year the people lowest in one metric
+    are not always the lowest in the others, so a spread of two can remain. A move gives a shift from an
+    officer with the most to one with the least; a swap exchanges two shifts between them; either is kept
+    only if it obeys the same rules as the greedy pass and makes the spreads strictly better. When the rest
+    rules block both (a tight rotation), the shift is passed on through a third officer.
+    """
+
+    def __init__(self, shifts: Sequence[Shift], officers: list[str],
+                 free: Callable[[str, date], bool]) -> None:
+        self.free = free
+        self.counts = {pid: [0, 0, 0, 0] for pid in officers}
+        self.held: dict[str, dict[date, list[Shift]]] = {pid: {} for pid in officers}
+        for s in shifts:
+            for pid in s.officers:
+                if pid in self.counts:
+                    self._count(pid, s, +1)
+
+    def _count(self, pid: str, s: Shift, sign: int) -> None:
+        c = self.counts[pid]
+        for i, n in enumerate(_adds(s)):
+            c[i] += sign * n
+        days = self.held[pid].setdefault(s.date, [])
+        if sign > 0:
+            days.append(s)
+        else:
+            days.remove(s)
+
+    def spreads(self) -> list[int]:
+        columns = list(zip(*self.counts.values(), strict=True))
+        return [max(col) - min(col) for col in columns]
+
+    def score(self) -> tuple[int, int, int]:
+        """Lower is better: how far the spreads are over one, the spreads, then the sum of squared counts
+        (which falls whenever a shift goes from someone with two more to someone with fewer)."""
+        spreads = self.spreads()
+        squares = sum(n * n for c in self.counts.values() for n in c)
+        return sum(max(0, x - 1) for x in spreads), sum(spreads), squares
+
+    def can_take(self, pid: str, s: Shift, instead_of: Shift | None = None) -> bool:
+        """Whether ``pid`` may hold ``s`` (giving up ``instead_of``): free that day, not already on it, no
+        overlap, and never a day shift right after a night."""
+        if pid in s.officers or not self.free(pid, s.date):
+            return False
+        for offset in (-1, 0, 1):
+            for t in self.held[pid].get(s.date + timedelta(days=offset), ()):
+                if t is instead_of:
+                    continue
+                if t.start < s.end and s.start < t.end:
+                    return False
+                if t.is_night and not s.is_night and offset == -1:
+                    return False
+                if s.is_night and not t.is_night and offset == 1:
+                    return False
+        return True
+
+    def _give(self, s: Shift, giver: str, taker: str) -> None:
+        s.officers[s.officers.index(giver)] = taker
+        self._count(giver, s, -1)
+        self._count(taker, s, +1)
+
+    def _try_move(self, s: Shift, a: str, b: str, best: tuple[int, int, int]) -> bool:
+        if not self.can_take(b, s):
+            return False
+        self._give(s, a, b)
+        if self.score() < best:
+            return True
+        self._give(s, b, a)
+        return False
+
+    def _try_swap(self, s1: Shift, a: str, s2: Shift, b: str, best: tuple[int, int, int]) -> bool:
+        if not (self.can_take(b, s1, instead_of=s2) and self.can_take(a, s2, instead_of=s1)):
+            return False
+        self._give(s1, a, b)
+        self._give(s2, b, a)
+        if self.score() < best:
+            return True
+        self._give(s2, a, b)
+        self._give(s1, b, a)
+        return False
+
+    def improve_once(self) -> bool:
+        """One improving move or swap between the highest and lowest of a metric that is off by two."""
+        best = self.score()
+        spreads = self.spreads()
+        for m in sorted(range(len(METRICS)), key=lambda i: -spreads[i]):
+            if spreads[m] <= 1:
+                break
+            top = max(c[m] for c in self.counts.values())
+            low = min(c[m] for c in self.counts.values())
+            highs = [p for p, c in self.counts.items() if c[m] == top]
+            lows = [p for p, c in self.counts.items() if c[m] == low]
+            for a in highs:
+                mine = [s for days in self.held[a].values() for s in days if _adds(s)[m]]
+                for b in lows:
+                    if any(self._try_move(s, a, b, best) for s in mine):
+                        return True
+                    theirs = [s for days in self.held[b].values() for s in days if not _adds(s)[m]]
+                    for s1 in mine:
+                        if any(self._try_swap(s1, a, s2, b, best) for s2 in theirs):
+                            return True
+            # Neither: pass it on through a third officer (a gives to c, c gives another to b).
+            for a in highs:
+                for b in lows:
+                    if any(self._try_chain(a, c, b, m, best) for c in self.counts if c not in (a, b)):
+                        return True
+        return False
+
+    def _try_chain(self, a: str, c: str, b: str, m: int, best: tuple[int, int, int]) -> bool:
+        for s1 in [s for days in self.held[a].values() for s in days if _adds(s)[m]]:
+            if not self.can_take(c, s1):
+                continue
+            self._give(s1, a, c)
+            for s2 in [s for days in self.held[c].values() for s in days if _adds(s)[m] and s is not s1]:
+                if self.can_take(b, s2):
+                    self._give(s2, c, b)
+                    if self.score() < best:
+                        return True
+                    self._give(s2, b, c)
+            self._give(s1, c, a)
+        return False
+
+
+def _balance(shifts: Sequence[Shift], officers: list[str], free: Callable[[str, date], bool],
+             max_steps: int = 1000) -> None:
+    """Bring every count within one where the rules allow (see _Balancer); bounded, so it always ends."""
+    if len(officers) < 2:
+        return
+    balancer = _Balancer(shifts, officers, free)
+    for _ in range(max_steps):
+        if balancer.score()[0] == 0 or not balancer.improve_once():
+            return
 
 
 def fairness_report(roster: RosterDraft | Sequence[Shift], officer_ids: Iterable[str] = ()) -> dict[str, object]:
