@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from faststream.rabbit import RabbitBroker
 
 from services import demo
+from services.console import mount_console
 from services.escalation.main import build as build_escalation
 from services.intake.main import build as build_intake
 from services.notify.main import build as build_notify
@@ -85,4 +86,5 @@ def embedded(
     components = build_components(list(SERVICES), broker=broker, clock=clock, overrides=overrides, seed_demo=seed_demo)
     runtime = build_runtime(broker, components, in_memory=True)
     app = build_http_app(runtime, title="Zhiban 值班 (embedded)", users=users, settings=settings, clock=clock)
+    mount_console(app)  # the console calls intake's and escalation's routes: only this app serves them both
     return app, runtime

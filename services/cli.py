@@ -49,6 +49,7 @@ def run(
     body = json.dumps(SAMPLE_REPORT, ensure_ascii=False)
     print(
         f"\n  Zhiban 值班 — embedded mode (in-process bus; in-process MongoDB STAND-IN, data is not kept)\n"
+        f"  Web console:     {base}/console/  (sign in with a token below)\n"
         f"  API docs:        {base}/docs\n"
         f"  Demo tokens (valid for this run only):\n"
         + "".join(f"    {role:<18} {token}\n" for role, token in tokens.items())

@@ -15,7 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 
@@ -139,3 +139,17 @@ class Require:
                 403, detail={"code": "forbidden", "message": f"权限不足：此操作需要以下角色之一：{needed}"}
             )
         return principal
+
+
+def whoami_router() -> APIRouter:
+    """``GET /api/v1/me``: who this token belongs to, for a client (the console) to greet the person and offer
+    only what their roles allow. Any valid token; the routes themselves still check the roles."""
+    router = APIRouter(prefix="/api/v1", tags=["auth"])
+
+    @router.get("/me", summary="当前令牌所属的人员或系统及其角色")
+    async def me(who: Annotated[Principal, Depends(Require())]) -> dict[str, Any]:
+        roles = sorted(who.roles)
+        return {"id": who.id, "name": who.name, "roles": roles, "role_names": [ROLE_NAMES[r] for r in roles],
+                "system": who.system}
+
+    return router

@@ -15,7 +15,7 @@ from fastapi import APIRouter, FastAPI
 from faststream.rabbit import RabbitBroker, RabbitRouter, TestRabbitBroker
 
 from shared.audit import AuditLog
-from shared.auth import UserRegistry
+from shared.auth import UserRegistry, whoami_router
 from shared.bus import guard_middleware
 from shared.clock import Clock
 from shared.http import create_http_app
@@ -105,8 +105,8 @@ def build_http_app(
         finally:
             await runtime.stop()
 
-    app = create_http_app(title=title, routers=[c.http_router for c in runtime.components], lifespan=lifespan,
-                          max_body_bytes=settings.max_http_body_bytes)
+    routers = [*(c.http_router for c in runtime.components), whoami_router()]
+    app = create_http_app(title=title, routers=routers, lifespan=lifespan, max_body_bytes=settings.max_http_body_bytes)
     app.state.users = users
     app.state.audit = audit
     app.state.runtime = runtime
