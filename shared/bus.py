@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 from shared import metrics
 from shared.settings import ServiceSettings
 from shared.topology import EVENTS, PARKING_EXCHANGE, Consumer, retry_queue, work_queue
+from shared.validation_zh import message_zh
 
 log = structlog.get_logger("zhiban.bus")
 RETRIES_HEADER = "x-zhiban-retries"
@@ -150,7 +151,7 @@ def contract_problem(exc: ValidationError) -> Parked:
     parts = []
     for err in exc.errors()[:10]:
         where = ".".join(str(p) for p in err["loc"][1:] if p != "body") or "（整条消息）"
-        parts.append(f"字段 {where}：{err['msg']}")
+        parts.append(f"字段 {where}：{message_zh(err)}")
     return Parked("contract", "不符合消息契约：" + "；".join(parts))
 
 

@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 
 from shared.audit import AuditMiddleware
+from shared.validation_zh import message_zh
 
 
 class ApiError(Exception):
@@ -93,7 +94,8 @@ def create_http_app(
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"field": _where(e["loc"]), "message": e["msg"], "type": e["type"]} for e in exc.errors()[:20]]
+        errors = [{"field": _where(e["loc"]), "message": message_zh(e), "type": e["type"], "detail": e["msg"]}
+                  for e in exc.errors()[:20]]
         message = "请求内容不符合要求：" + "；".join(f"字段 {e['field']}：{e['message']}" for e in errors[:5])
         return JSONResponse({"code": "invalid_request", "message": message, "errors": errors}, status_code=422)
 
