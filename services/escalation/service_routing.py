@@ -86,10 +86,12 @@ class RoutingUseCases:
             await self._send(doc, notification_id=f"{doc['_id']}_initial_{person}", person=person, channels=["sms"],
                              purpose="duty_officer", text=f"通知值班人员 {person}")
 
-    def _plan(self: Any, doc: dict[str, Any], answer: OnDutyAnswer, *, urgent: bool) -> list[Recipient]:
-        """route() over the rules; scheduling's answer names the real leaders and who acts for whom."""
+    def _plan(self: Any, doc: dict[str, Any], answer: OnDutyAnswer, *, urgent: bool,
+              held_away: list[AwayPeriod] | None = None) -> list[Recipient]:
+        """route() over the rules; scheduling's answer names the real leaders and who acts for whom. Without it
+        (the answer came from the held roster), the leaders away held from scheduling's events stand in."""
         now = self.clock.now()
-        away = []
+        away = list(held_away or [])
         if answer.acting_for and answer.leader_in_charge:
             away.append(AwayPeriod(answer.acting_for, now, now + timedelta(minutes=1), answer.leader_in_charge,
                                    "不在岗（值班安排行程）"))
@@ -118,14 +120,15 @@ class RoutingUseCases:
         return urgent or bool(doc.get("sensitive")) or bool(doc.get("may_escalate")) or at_least(
             doc.get("level"), self.rules.notify_leader_from_level)
 
-    async def _release(self: Any, doc: dict[str, Any], answer: OnDutyAnswer, case: ReviewCase) -> None:
+    async def _release(self: Any, doc: dict[str, Any], answer: OnDutyAnswer, case: ReviewCase, *,
+                       away: list[AwayPeriod] | None = None) -> None:
         """Released (approved, not required, urgent): the leaders receive this revision, once."""
         urgent = case.state in ("awaiting_post_review", "post_reviewed")
         revision = case.released_revision if case.released_revision is not None else doc["revision"]
         if not self._leaders_wanted(doc, urgent) or self.rules.routing is None:
             await self.store.set(doc["_id"], {"routed": True, "routing_plan": []})  # decided: officers only
             return
-        recipients = self._plan(doc, answer, urgent=urgent)
+        recipients = self._plan(doc, answer, urgent=urgent, held_away=away)
         if urgent:  # R-07: straight to the principal or in-charge leader only
             recipients = [r for r in recipients if set(r.roles) & {"in_charge", "principal"}]
         level_key = doc.get("level") or "IV"
