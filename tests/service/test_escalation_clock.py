@@ -75,7 +75,12 @@ async def test_late_review_reminds_then_escalates_to_the_head_once(manual_system
     try:
         await publish_report(system, sample_report(report_id="RV-1"))
         [incident_id] = await eventually(lambda: incident_ids(system))
-        await eventually(lambda: escalation_view(system, incident_id))
+
+        async def planned() -> dict:  # on_duty is written last, after the review timers are planned
+            view = await escalation_view(system, incident_id)
+            return view if view.get("on_duty") else {}
+
+        await eventually(planned)
         svc = system.component("escalation").state["service"]
         clock.advance(timedelta(minutes=11))
         fired = await svc.fire_due()
