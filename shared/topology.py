@@ -64,6 +64,8 @@ CONSUMERS: dict[str, Consumer] = {
         Consumer("escalation", "notify-status", NOTIFY_STATUS),
         Consumer("escalation", "timers", TIMER_DUE),
         Consumer("escalation", "notify-unacknowledged", NOTIFY_UNACKNOWLEDGED),
+        Consumer("escalation", "roster-published", ROSTER_PUBLISHED),
+        Consumer("escalation", "leader-availability", LEADER_AVAILABILITY_CHANGED),
         Consumer("notify", "send", NOTIFY_SEND),
         Consumer("scheduling", "on-duty", ON_DUTY_QUERY),
         Consumer("scheduling", "duty-log-incidents", "incident.#"),

@@ -26,6 +26,7 @@ from shared.http import ApiError
 Staff = Annotated[Principal, Depends(Require(*STAFF, Role.leader))]
 Officer = Annotated[Principal, Depends(Require(Role.duty_officer, Role.duty_head))]
 Admin = Annotated[Principal, Depends(Require(Role.admin))]
+Head = Annotated[Principal, Depends(Require(Role.duty_head))]
 REVIEW_STATUS = {"wrong_state": 409, "stale_approval": 409, "not_authorised": 403, "not_on_duty": 403,
                  "comment_required": 422, "bad_edit": 422}
 
@@ -118,6 +119,13 @@ def build_api(svc: EscalationService) -> APIRouter:
     async def incident_timers(incident_id: str, who: Staff) -> dict[str, Any]:
         timers = await svc.store.timers_of({"incident_id": incident_id})
         return {"items": [public(t) for t in timers], "outbox_pending": await svc.outbox.pending_count()}
+
+    @router.get("/on-shift", summary="按已发布排班表（本服务所存）某时刻的当班人员、带班领导与外出领导")
+    async def on_shift(
+        who: Head,
+        at: Annotated[AwareDatetime | None, Query(description="时刻（含时区）；缺省为现在")] = None,
+    ) -> dict[str, Any]:
+        return await svc.on_shift_view(as_utc(at) if at is not None else svc.clock.now())
 
     @router.get("/rules", summary="当前生效的规则版本")
     async def rules(who: Staff) -> dict[str, Any]:

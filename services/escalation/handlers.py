@@ -12,6 +12,7 @@ from services.escalation.service import EscalationService
 from shared.bus import Bus, RetryLater, subscribe
 from shared.contracts import IncidentOpened, NotificationStatus, ReportAttached, TimerDue
 from shared.contracts.notify import NotificationUnacknowledged
+from shared.contracts.scheduling import LeaderAvailabilityChanged, RosterPublished
 from shared.settings import EscalationSettings
 from shared.topology import consumer
 
@@ -46,3 +47,13 @@ def register(
     async def next_person(event: NotificationUnacknowledged, msg: RabbitMessage) -> None:
         """Nobody answered on any contact method: the next person in the routing plan is told."""
         await svc.on_unacknowledged(event)
+
+    @subscribe(router, bus_of, consumer("escalation", "roster-published"), RosterPublished, settings)
+    async def hold_roster(event: RosterPublished, msg: RabbitMessage) -> None:
+        """A part of a published roster: kept, so who is on shift is known when scheduling does not answer."""
+        await svc.on_roster_published(event)
+
+    @subscribe(router, bus_of, consumer("escalation", "leader-availability"), LeaderAvailabilityChanged, settings)
+    async def hold_leader_availability(event: LeaderAvailabilityChanged, msg: RabbitMessage) -> None:
+        """A leader away (or no longer): kept, so the acting leader is known when scheduling does not answer."""
+        await svc.on_leader_availability(event)

@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
+import structlog
+
 from services.escalation.codec import history_from_doc, history_to_doc, review_from_doc, review_to_doc
 from services.escalation.domain.assessment import Assessment, LevelHistory, assess
 from services.escalation.domain.calendar import HolidayCalendar, TableCalendar
@@ -20,6 +22,7 @@ from services.escalation.errors import ConflictError, RecordError
 from services.escalation.service_items import ItemUseCases
 from services.escalation.service_reports import ReportingUseCases
 from services.escalation.service_review import ReviewUseCases
+from services.escalation.service_roster import HeldDuty, RosterUseCases
 from services.escalation.service_routing import RoutingUseCases
 from services.escalation.service_timers import TimerUseCases
 from services.escalation.store import EscalationStore
@@ -37,6 +40,7 @@ from shared.contracts.escalation import TimerDue
 from shared.outbox import Outbox
 from shared.topology import INCIDENT_GRADED
 
+log = structlog.get_logger("zhiban.escalation")
 AskOnDuty = Callable[[OnDutyQuery], Awaitable[OnDutyAnswer]]
 Recirculate = Callable[[TimerDue, int], Awaitable[None]]
 SYSTEM = Actor("system", "duty_officer")
@@ -67,7 +71,8 @@ def more_serious(a: str | None, b: str | None) -> bool:
     return a is not None and (b is None or LEVEL_ORDER[a] < LEVEL_ORDER[b])
 
 
-class EscalationService(ReviewUseCases, RoutingUseCases, TimerUseCases, ItemUseCases, ReportingUseCases):
+class EscalationService(ReviewUseCases, RoutingUseCases, TimerUseCases, ItemUseCases, ReportingUseCases,
+                        RosterUseCases):
     def __init__(
         self, *, store: EscalationStore, outbox: Outbox, clock: Clock, rules: Rules, ask_on_duty: AskOnDuty,
         calendar: HolidayCalendar | None = None, read_rules: Callable[[], str] | None = None,
@@ -119,10 +124,21 @@ class EscalationService(ReviewUseCases, RoutingUseCases, TimerUseCases, ItemUseC
                       as_utc(occurred) if occurred else None, self.rules, self.calendar)
 
     async def _on_duty(self, category: str | None) -> OnDutyAnswer:
+        return (await self._duty_now(category))[0]
+
+    async def _duty_now(self, category: str | None) -> tuple[OnDutyAnswer, HeldDuty | None]:
+        """Scheduling's answer (primary); when it does not come, the published roster held here (fallback,
+        service_roster.py) — returned with what it was made from, so the caller can mark the timeline."""
+        now = self.clock.now()
         try:
-            return await self.ask_on_duty(OnDutyQuery(at=self.clock.now(), category=category))
-        except Exception as exc:  # no answer, or scheduling's queue not there yet: transient either way
-            raise RetryLater(f"值班安排服务未应答，稍后重试（{type(exc).__name__}）") from exc
+            return await self.ask_on_duty(OnDutyQuery(at=now, category=category)), None
+        except Exception as exc:  # no answer, or scheduling's queue not there yet
+            held = await self.held_duty(now)
+            if held is None:  # nothing held covers now either: transient, try again later
+                raise RetryLater(f"值班安排服务未应答，且无覆盖当前时间的已发布排班表，稍后重试（{type(exc).__name__}）") from exc
+            log.warning("on-duty answer from the published roster", reason=type(exc).__name__,
+                        roster_id=held.on_shift.roster_id)
+            return held.answer, held
 
     # ------------------------------------------------------------------ incidents from intake
     async def on_incident_opened(self, event: IncidentOpened) -> None:
@@ -320,12 +336,15 @@ class EscalationService(ReviewUseCases, RoutingUseCases, TimerUseCases, ItemUseC
     # ------------------------------------------------------------------ what follows every change
     async def _proceed(self, doc: dict[str, Any]) -> None:
         """Idempotent follow-through: tell the officers, hold or release for leaders, plan the timers."""
-        answer = await self._on_duty(doc["category"])
+        answer, held = await self._duty_now(doc["category"])
+        if held is not None:
+            await self.store.add_timeline(doc["_id"], self._held_entry(held))
         await self._tell_officers(doc, answer)
         case = review_from_doc(doc["_id"], doc.get("review"))
         if case.state == "awaiting_review":
             await self._plan_review_timers(doc, case)
         elif case.may_go_to_leaders:
-            await self._release(doc, answer, case)
+            await self._release(doc, answer, case, away=held.away if held else [])
         await self._plan_deadlines(doc)
-        await self.store.set(doc["_id"], {"on_duty": answer.model_dump(mode="json", by_alias=True)})
+        await self.store.set(doc["_id"], {"on_duty": answer.model_dump(mode="json", by_alias=True),
+                                          "on_duty_source": "published_roster" if held else "scheduling"})

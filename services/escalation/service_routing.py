@@ -30,6 +30,8 @@ from shared.topology import NOTIFY_SEND
 ROLE_WORDS = {"in_charge": "分管领导", "principal": "主要领导", "party_duty_room": "市委值班室", "cc": "抄送单位",
               "escalated": "转报领导", "duty_officer": "值班人员", "duty_head": "值班室负责人"}
 LEADER_ROLES = ("in_charge", "principal", "escalated")
+WRITTEN_REPORT_CHANNELS = ("fax", "email")
+REVIEW_PASSED = ("not_required", "approved", "post_reviewed")  # an urgent bypass writes after its post-review
 STATE_NAMES = {"sending": "发送中", "sent": "已发出", "delivered": "已送达", "acknowledged": "已确认",
                "failed_temporary": "暂时失败（将重试）", "failed_permanent": "发送失败", "pending": "待发送"}
 
@@ -84,10 +86,12 @@ class RoutingUseCases:
             await self._send(doc, notification_id=f"{doc['_id']}_initial_{person}", person=person, channels=["sms"],
                              purpose="duty_officer", text=f"通知值班人员 {person}")
 
-    def _plan(self: Any, doc: dict[str, Any], answer: OnDutyAnswer, *, urgent: bool) -> list[Recipient]:
-        """route() over the rules; scheduling's answer names the real leaders and who acts for whom."""
+    def _plan(self: Any, doc: dict[str, Any], answer: OnDutyAnswer, *, urgent: bool,
+              held_away: list[AwayPeriod] | None = None) -> list[Recipient]:
+        """route() over the rules; scheduling's answer names the real leaders and who acts for whom. Without it
+        (the answer came from the held roster), the leaders away held from scheduling's events stand in."""
         now = self.clock.now()
-        away = []
+        away = list(held_away or [])
         if answer.acting_for and answer.leader_in_charge:
             away.append(AwayPeriod(answer.acting_for, now, now + timedelta(minutes=1), answer.leader_in_charge,
                                    "不在岗（值班安排行程）"))
@@ -116,14 +120,15 @@ class RoutingUseCases:
         return urgent or bool(doc.get("sensitive")) or bool(doc.get("may_escalate")) or at_least(
             doc.get("level"), self.rules.notify_leader_from_level)
 
-    async def _release(self: Any, doc: dict[str, Any], answer: OnDutyAnswer, case: ReviewCase) -> None:
+    async def _release(self: Any, doc: dict[str, Any], answer: OnDutyAnswer, case: ReviewCase, *,
+                       away: list[AwayPeriod] | None = None) -> None:
         """Released (approved, not required, urgent): the leaders receive this revision, once."""
         urgent = case.state in ("awaiting_post_review", "post_reviewed")
         revision = case.released_revision if case.released_revision is not None else doc["revision"]
         if not self._leaders_wanted(doc, urgent) or self.rules.routing is None:
             await self.store.set(doc["_id"], {"routed": True, "routing_plan": []})  # decided: officers only
             return
-        recipients = self._plan(doc, answer, urgent=urgent)
+        recipients = self._plan(doc, answer, urgent=urgent, held_away=away)
         if urgent:  # R-07: straight to the principal or in-charge leader only
             recipients = [r for r in recipients if set(r.roles) & {"in_charge", "principal"}]
         level_key = doc.get("level") or "IV"
@@ -137,9 +142,30 @@ class RoutingUseCases:
                                   f"渠道：{'→'.join(r.channels)}）")
             if set(r.roles) & set(LEADER_ROLES):
                 await self._plan_silence(doc, r, nid)
+        if case.state in REVIEW_PASSED and self._written_required(doc):
+            for r in recipients:
+                if set(r.roles) & set(LEADER_ROLES):
+                    await self._send_written_report(doc, r, revision)
         await self.store.set(doc["_id"], {"routed": True, "released_level": doc.get("level"),
                                           "released_revision": revision,
                                           "routing_plan": [asdict(r) for r in recipients]})
+
+    def _written_required(self: Any, doc: dict[str, Any]) -> bool:
+        """The rules' report limits for the level include a written report (NORMS §1)."""
+        return "written" in dict(self.rules.report_limits.get(doc.get("level") or "IV", {}))
+
+    async def _send_written_report(self: Any, doc: dict[str, Any], r: Recipient, revision: int) -> None:
+        """The written report (书面报告, R-06: phone first, then the written report by fax) as a notification of
+        its own: an acknowledged phone call ends the leader's notification, never the written report. Fax, then
+        e-mail; its delivery over either meets the written deadline (purpose ``written_report``). A classified
+        incident keeps its classification: notify sends only the fixed notice (R-10)."""
+        nid = f"{doc['_id']}_w{revision}_{r.person_id}"
+        subject, body = self._notice(doc, "written_report")
+        acting = f"（代{r.acting_for}）" if r.acting_for else ""
+        await self._send(doc, notification_id=nid, person=r.person_id, channels=list(WRITTEN_REPORT_CHANNELS),
+                         purpose="written_report", subject=subject, body=body,
+                         text=f"书面报告 {r.person_id}{acting}（{doc.get('level') or 'IV'}级，"
+                              f"渠道：{'→'.join(WRITTEN_REPORT_CHANNELS)}）")
 
     async def _plan_silence(self: Any, doc: dict[str, Any], r: Recipient, nid: str) -> None:
         """Notify works down the recipient's channels (phone → SMS → fax) and reports
@@ -178,6 +204,8 @@ class RoutingUseCases:
         words = f"通知 {event.person_id} {STATE_NAMES[event.state.value]}（{channel or event.gateway or ''}）"
         if asked["purpose"] == "leader_in_charge":
             return Happening("leader_notified", event.at, words, channel, event.state.value)
+        if asked["purpose"] == "written_report":
+            return Happening("written_delivered", event.at, f"书面报告：{words}", channel, event.state.value)
         if asked["purpose"] == "upward":
             return Happening("upward_sent", event.at, f"向上级报告：{words}", channel, event.state.value)
         return None

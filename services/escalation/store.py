@@ -18,12 +18,17 @@ class EscalationStore:
         self.items = db["items"]
         self.bulletins = db["bulletins"]
         self.determinations = db["determinations"]
+        self.roster_parts = db["roster_parts"]  # roster.published parts as they came (_id roster_id:part)
+        self.leader_away = db["leader_away"]  # leader.availability_changed, one document per absence
 
     async def setup(self) -> None:
         await self.incidents.create_index([("opened_at", -1)])
         await self.timers.create_index([("state", 1), ("due_at", 1)])
         await self.timers.create_index([("incident_id", 1)])
         await self.items.create_index([("incident_id", 1)])
+        await self.roster_parts.create_index([("part_start", 1), ("part_end", 1)])
+        await self.roster_parts.create_index([("period_start", 1), ("period_end", 1)])
+        await self.leader_away.create_index([("start", 1), ("end", 1)])
 
     # ------------------------------------------------------------------ incidents
     async def create(self, doc: dict[str, Any]) -> bool:
@@ -121,6 +126,32 @@ class EscalationStore:
 
     async def list_items(self, query: dict[str, Any]) -> list[dict[str, Any]]:
         return list(await self.items.find(query).sort("given_at", -1).to_list(None))
+
+    # ------------------------------------------------------------------ the published roster, leaders away
+    async def add_roster_part(self, doc: dict[str, Any]) -> bool:
+        """Kept once as it came: a redelivered part adds nothing (which roster wins is decided on reading)."""
+        return await _insert(self.roster_parts, doc)
+
+    async def roster_parts_near(self, first_day: str, last_day: str) -> list[dict[str, Any]]:
+        """Parts (with shifts) whose shift starts fall between the two local days (ISO dates)."""
+        return list(await self.roster_parts.find(
+            {"part_start": {"$lte": last_day}, "part_end": {"$gte": first_day}}).to_list(None))
+
+    async def roster_summaries_near(self, first_day: str, last_day: str) -> list[dict[str, Any]]:
+        """Every part (without shifts) of the rosters whose period touches the two local days."""
+        return list(await self.roster_parts.find(
+            {"period_start": {"$lte": last_day}, "period_end": {"$gte": first_day}}, {"shifts": 0}).to_list(None))
+
+    async def note_away(self, key: str, fields: dict[str, Any], *, cancelled: bool) -> None:
+        """A leader's absence: registered once; a cancellation sticks whichever of the two arrives first."""
+        update: dict[str, Any] = {"$setOnInsert": fields if cancelled else {**fields, "cancelled": False}}
+        if cancelled:
+            update["$set"] = {"cancelled": True}
+        await self.leader_away.update_one({"_id": key}, update, upsert=True)
+
+    async def away_at(self, at: datetime) -> list[dict[str, Any]]:
+        return list(await self.leader_away.find(
+            {"start": {"$lte": at}, "end": {"$gt": at}, "cancelled": False}).sort("start", 1).to_list(None))
 
     # ------------------------------------------------------------------ bulletins, determinations
     async def put_bulletin(self, doc: dict[str, Any]) -> bool:

@@ -90,7 +90,8 @@ async def test_report_flows_through_four_processes_to_the_spool(cluster: Cluster
                                headers=cluster.auth("duty_officer"))
         view = r.json() if r.status_code == 200 else {}
         states = [s for k, s in view.get("notifications", {}).items() if "_initial_" in k or k.endswith("_l-vm-safety")]
-        return view if len(states) == 2 and all(s == "delivered" for s in states) else {}
+        # the officer, the leader (phone first) and the leader's written report (fax first)
+        return view if len(states) == 3 and all(s == "delivered" for s in states) else {}
 
     view = await eventually(recorded, timeout=30)
     assert view["level"] == "III"

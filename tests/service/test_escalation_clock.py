@@ -15,7 +15,7 @@ from services import demo
 from services.app import embedded
 from shared.clock import ManualClock
 from tests.helpers import eventually, sample_report
-from tests.service.conftest import System
+from tests.service.conftest import System, _record_outbox_adds
 from tests.service.test_spine import escalation_view, incident_ids, publish_report
 
 START = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)  # 10:00 Shanghai, the day shift
@@ -29,9 +29,10 @@ def manual_system(tmp_path: Path) -> Any:
             "spool_dir": tmp_path / uuid.uuid4().hex, "store_url": f"memory://clk-{uuid.uuid4().hex}",
             "outbox_poll_seconds": 0.05, "timer_poll_seconds": 3600})
         await app.state.audit.setup()
+        added = _record_outbox_adds(runtime)
         await runtime.start()
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://zhiban.test") as c:
-            yield System(client=c, runtime=runtime, tokens=tokens, spool=tmp_path, app=app)
+            yield System(client=c, runtime=runtime, tokens=tokens, spool=tmp_path, app=app, added=added)
         await runtime.stop()
 
     return make
@@ -74,7 +75,12 @@ async def test_late_review_reminds_then_escalates_to_the_head_once(manual_system
     try:
         await publish_report(system, sample_report(report_id="RV-1"))
         [incident_id] = await eventually(lambda: incident_ids(system))
-        await eventually(lambda: escalation_view(system, incident_id))
+
+        async def planned() -> dict:  # on_duty is written last, after the review timers are planned
+            view = await escalation_view(system, incident_id)
+            return view if view.get("on_duty") else {}
+
+        await eventually(planned)
         svc = system.component("escalation").state["service"]
         clock.advance(timedelta(minutes=11))
         fired = await svc.fire_due()

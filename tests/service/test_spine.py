@@ -40,7 +40,8 @@ async def approve_for_leaders(system: System, incident_id: str) -> None:
 
 
 def officer_and_leader(view: dict) -> list[str]:
-    """States of the notifications to people in the directory (units and the party duty room have none here)."""
+    """States of the notifications to people in the directory (units and the party duty room have none here):
+    the officer, the leader's report and the leader's written report."""
     return [s for k, s in view.get("notifications", {}).items() if "_initial_" in k or k.endswith("_l-vm-safety")]
 
 
@@ -52,7 +53,7 @@ async def test_bus_report_is_graded_routed_delivered_and_on_the_timeline(system:
     async def delivered() -> dict:
         view = await escalation_view(system, incident_id)
         states = officer_and_leader(view)
-        return view if len(states) == 2 and all(s == "delivered" for s in states) else {}
+        return view if len(states) == 3 and all(s == "delivered" for s in states) else {}
 
     view = await eventually(delivered)
     assert view["level"] == "III"  # 3 deaths: 较大 under the production-safety table (以上 includes)
@@ -61,11 +62,13 @@ async def test_bus_report_is_graded_routed_delivered_and_on_the_timeline(system:
     assert kinds[:2] == ["report", "grading"]
     assert {e["person_id"] for e in view["timeline"] if e["kind"] == "notification"} >= {"l-vm-safety"}
     assert "notification_status" in kinds
-    # one file each for the officer and the leader (the cc units and the party-committee duty room get theirs too)
+    # one file for the officer, two for the leader: the report and the written report (the cc units and the
+    # party-committee duty room get theirs too)
     assert len(list(system.spool.glob("*p-duty*.json"))) == 1
-    assert len(list(system.spool.glob("*l-vm-safety*.json"))) == 1
+    assert len(list(system.spool.glob("*_r*_l-vm-safety*.json"))) == 1
+    assert len(list(system.spool.glob("*_w*_l-vm-safety*.json"))) == 1
     assert len(list(system.spool.glob("*party_committee_duty_room*.json"))) == 1
-    leader_file = next(p for p in system.spool.glob("*l-vm-safety*.json"))
+    leader_file = next(p for p in system.spool.glob("*_r*_l-vm-safety*.json"))
     text = json.loads(leader_file.read_text(encoding="utf-8"))["text"]
     assert "较大（III级）" in text and "死亡3人" in text and "请阅示" in text
 
@@ -105,12 +108,12 @@ async def test_redelivered_report_creates_nothing_twice(system: System) -> None:
     async def settled() -> bool:
         view = await escalation_view(system, incident_id)
         states = officer_and_leader(view)
-        return bool(view) and all(s == "delivered" for s in states) and len(states) == 2
+        return bool(view) and all(s == "delivered" for s in states) and len(states) == 3
 
     await eventually(settled)
     names = [p.name for p in system.spool.glob("*.json")]
     assert len(names) == len(set(names))
-    assert sum("p-duty" in n for n in names) == 1 and sum("l-vm-safety" in n for n in names) == 1
+    assert sum("p-duty" in n for n in names) == 1 and sum("l-vm-safety" in n for n in names) == 2  # + written
 
 
 async def test_follow_up_attaches_and_regrades(system: System) -> None:

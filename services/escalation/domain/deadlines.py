@@ -5,7 +5,8 @@ A deadline (domain/clocks.py) waits for one stage of reporting; it is met by the
 - ``phone`` (电话报告 to the leaders): a leader's notification delivered or acknowledged on any channel, or a
   call to a leader logged by the officer;
 - ``written`` (书面报告): a leader's notification delivered or acknowledged over a written channel (fax, e-mail),
-  or a written report the officer records as delivered;
+  the written report escalation sends after release delivered over fax or e-mail (``written_delivered``; it
+  never counts as the phone report), or a written report the officer records as delivered;
 - ``upward`` (向上级报告): the report sent to the provincial duty office (for 较大+ only ever the approved
   bulletin, see service_reports.py);
 - ``follow_up`` (续报): a follow-up report received in the deadline's window — after the previous follow-up
@@ -25,8 +26,8 @@ from datetime import datetime
 WRITTEN_CHANNELS = frozenset({"fax", "email"})
 REACHED_STATES = frozenset({"delivered", "acknowledged"})
 UPWARD_SENT_STATES = frozenset({"sent", "delivered", "acknowledged"})
-HAPPENINGS = ("leader_notified", "leader_called", "written_recorded", "upward_sent", "follow_up_report",
-              "final_report")
+HAPPENINGS = ("leader_notified", "leader_called", "written_recorded", "written_delivered", "upward_sent",
+              "follow_up_report", "final_report")
 
 
 class DeadlineError(ValueError):
@@ -96,6 +97,8 @@ def _kinds_met(h: Happening) -> set[str]:
         if h.state not in REACHED_STATES:
             return set()
         return {"phone", "written"} if h.channel in WRITTEN_CHANNELS else {"phone"}
+    if h.what == "written_delivered":  # the written report escalation sends itself: never a phone report
+        return {"written"} if h.state in REACHED_STATES and h.channel in WRITTEN_CHANNELS else set()
     return {
         "leader_called": {"phone"},
         "written_recorded": {"written"},

@@ -26,7 +26,9 @@ PURPOSE_ASKS = {
     "duty_officer": "请核实情况，按规定报告。",
     "leader_in_charge": "请阅示。",
     "principal_leader": "请阅示。",
+    "written_report": "此为书面报告，请阅示。",
 }
+SUBJECT_MARKS = {"written_report": "【值班信息·书面报告】"}
 
 
 def casualty_phrase(deaths: int | None, serious: int | None, injuries: int | None, missing: int | None) -> str:
@@ -53,7 +55,7 @@ def incident_notice(
     purpose: str,
 ) -> tuple[str, str]:
     level_text = f"{LEVEL_NAMES[level]}（{level}级）" if level else "待定级"
-    subject = f"【值班信息】{title}"
+    subject = f"{SUBJECT_MARKS.get(purpose, '【值班信息】')}{title}"
     when = f"{occurred_local:%m月%d日%H时%M分}" if occurred_local else "时间不详"
     body = (
         f"{unit}报：{when}，{place or '地点不详'}发生{CATEGORY_NAMES.get(category, category)}，"

@@ -44,6 +44,18 @@ def test_leader_reached_by_phone_meets_phone_only(rules: Rules) -> None:
     assert met[0] == Met(of(plan, "phone").key, at(20), "通知 l-vm-safety 已送达", late=False)
 
 
+@pytest.mark.parametrize(("channel", "state", "meets"), [
+    ("fax", "delivered", True), ("email", "delivered", True), ("fax", "acknowledged", True),
+    ("fax", "sent", False),  # handed to the fax server is not delivered
+    ("sms", "delivered", False),  # the written report fell through to SMS: not a written report
+])
+def test_the_written_report_delivered_meets_the_written_deadline_only(rules: Rules, channel: str, state: str,
+                                                                       meets: bool) -> None:
+    plan = planned(rules)
+    met = met_by(plan, [], Happening("written_delivered", at(50), "书面报告：传真已送达", channel, state))
+    assert [m.key for m in met] == ([of(plan, "written").key] if meets else [])  # never the phone report
+
+
 def test_leader_reached_by_fax_meets_phone_and_written(rules: Rules) -> None:
     plan = planned(rules)
     met = met_by(plan, [], Happening("leader_notified", at(30), "传真已送达", "fax", "delivered"))

@@ -30,8 +30,9 @@ async def test_away_leader_the_acting_leader_receives_it(rules: Rules) -> None:
                                          "principal_leader": "l-mayor"})
     doc = await approved(h)
     leaders = [p for p in await h.sends() if p["person_id"].startswith("l-")]
-    assert [p["person_id"] for p in leaders] == ["l-vm-social"]  # not the away leader
+    assert [p["person_id"] for p in leaders] == ["l-vm-social", "l-vm-social"]  # not the away leader
     assert leaders[0]["channels"] == ["phone", "sms", "fax"]
+    assert leaders[1]["channels"] == ["fax", "email"]  # the written report, to the acting leader too
     [plan] = [r for r in doc["routing_plan"] if "in_charge" in r["roles"]]
     assert plan["person_id"] == "l-vm-social" and plan["acting_for"] == "l-vm-safety"
     told = next(e for e in doc["timeline"] if e.get("person_id") == "l-vm-social")
@@ -53,7 +54,9 @@ async def test_acting_leader_who_is_also_the_principal_gets_one_message(rules: R
                                          "principal_leader": "l-mayor"})
     doc = await approved(h, casualties={"deaths": 10}, title="重大爆炸事故")  # II: the principal too
     assert doc["level"] == "II"
-    assert (await h.sent_to()).count("l-mayor") == 1
+    to_mayor = [p["notification_id"] for p in await h.sends() if p["person_id"] == "l-mayor"]
+    rev = doc["released_revision"]
+    assert to_mayor == [f"INC-1_r{rev}_l-mayor", f"INC-1_w{rev}_l-mayor"]  # one report, one written report
     [mayor] = [r for r in doc["routing_plan"] if r["person_id"] == "l-mayor"]
     assert set(mayor["roles"]) == {"in_charge", "principal"}
 
