@@ -106,6 +106,10 @@ def _check_text(value: Any, path: str) -> None:
     elif isinstance(value, dict):
         for key, item in value.items():
             _check_text(key, path)
+            if "\x00" in key:  # no store can keep such a field name (MongoDB refuses it)
+                shown = key.replace("\x00", "\\u0000")[:40]
+                raise ReportRejected("invalid_field_name", f"{path}.{shown}" if path else shown,
+                                     f"字段名“{shown}”含有空字符（\\u0000），无法保存，请删除或改名")
             _check_text(item, f"{path}.{key}" if path else str(key))
     elif isinstance(value, list):
         for item in value:

@@ -143,3 +143,14 @@ def test_incomplete_first_report_is_accepted() -> None:
     minimal = {"source": {"system": "s", "unit": "某县", "report_id": "1"}, "title": "某地发生险情"}
     report = parse(minimal)
     assert report.occurred_at is None and report.area_code is None
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    (json.dumps(raw(**{"we\x00ather": "小雨"})).encode(), "we\\u0000ather"),
+    (json.dumps(raw(casualties={"deaths": 1, "\x00": 2})).encode(), "casualties.\\u0000"),
+])
+def test_a_field_name_with_a_nul_is_refused_naming_it(body: bytes, field: str) -> None:
+    """No store can keep such a name; an unknown field is otherwise kept, so it must be refused here."""
+    error = rejected(body)
+    assert (error.code, error.field) == ("invalid_field_name", field)
+    assert "空字符" in error.message_zh
