@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -43,13 +44,16 @@ async def fresh_vhost(amqp_url: str) -> AsyncIterator[str]:
         _ctl("delete_vhost", vhost)
 
 
-def reports(n: int, tag: str) -> list[bytes]:
+def reports(n: int, tag: str, *, distinct_days: bool = False) -> list[bytes]:
     out = []
     for i in range(n):
-        # different counties and days: every report is its own event
+        # different counties and days: every report is its own event. The day repeats after 252 reports
+        # (intake then attaches the report to the earlier incident); ``distinct_days`` gives every report its
+        # own day, for runs of more than 252 that must all open incidents
+        day = (date(2024, 1, 1) + timedelta(days=i)).isoformat() if distinct_days else f"2026-0{1 + i % 9}-{1 + i % 28:02d}"
         report = sample_report(report_id=f"{tag}-{i}", title=f"BENCH-{tag}-{i} 某厂发生事故",
                                area_code=("450102", "450103", "450110", "450126", "450181")[i % 5],
-                               occurred_at=f"2026-0{1 + i % 9}-{1 + i % 28:02d}T09:{i % 60:02d}:00+08:00")
+                               occurred_at=f"{day}T09:{i % 60:02d}:00+08:00")
         out.append(json.dumps(report, ensure_ascii=False).encode())
     return out
 
@@ -175,7 +179,7 @@ async def publish_to_notify_latency(amqp_url: str, *, rate: float, seconds: floa
 
         await probe.consume(on_command)
         total = int(rate * seconds)
-        bodies = reports(total, "lat")
+        bodies = reports(total, "lat", distinct_days=True)
         start = time.perf_counter()
         for i, body in enumerate(bodies):
             await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))

@@ -93,7 +93,9 @@ def _speed_up_lookups() -> None:
         checks = [c for c in (_condition_check(k, v) for k, v in filter.items()) if c is not None]
         if not checks:
             return scan(self, filter)
-        candidates = [d for d in list(store.documents) if all(check(d) for check in checks)]
+        candidates = list(store.documents)
+        for check in checks:  # one pass per condition: no per-document generator
+            candidates = [d for d in candidates if check(d)]
         if not candidates:
             filter_applies(filter, {})
         return (d for d in candidates if filter_applies(filter, d))
