@@ -198,3 +198,25 @@ async def publish_to_notify_latency(amqp_url: str, *, rate: float, seconds: floa
             "p50_ms": 1000 * statistics.median(values),
             "p99_ms": 1000 * values[min(len(values) - 1, int(0.99 * len(values)))],
         }
+
+
+def latency_table(amqp_url: str, rates: list[float], seconds: float) -> list[str]:
+    """(c) at each offered rate, one fresh virtual host and store each: markdown table rows."""
+    rows = []
+    for rate in rates:
+        r = asyncio.run(publish_to_notify_latency(amqp_url, rate=rate, seconds=seconds))
+        rows.append(f"| (c) publish → notify.send latency at {rate:g} reports/s for {seconds:g} s "
+                    f"({r['answered']}/{r['reports']} answered) | p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms |")
+    return rows
+
+
+if __name__ == "__main__":
+    import argparse
+    import os
+
+    parser = argparse.ArgumentParser(description="the latency curve (c) alone")
+    parser.add_argument("--rates", default="1,5,10,20", help="offered reports per second, comma-separated")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    args = parser.parse_args()
+    url = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+    print("\n".join(latency_table(url, [float(x) for x in args.rates.split(",")], args.seconds)))
