@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -43,13 +44,16 @@ async def fresh_vhost(amqp_url: str) -> AsyncIterator[str]:
         _ctl("delete_vhost", vhost)
 
 
-def reports(n: int, tag: str) -> list[bytes]:
+def reports(n: int, tag: str, *, distinct_days: bool = False) -> list[bytes]:
     out = []
     for i in range(n):
-        # different counties and days: every report is its own event
+        # different counties and days: every report is its own event. The day repeats after 252 reports
+        # (intake then attaches the report to the earlier incident); ``distinct_days`` gives every report its
+        # own day, for runs of more than 252 that must all open incidents
+        day = (date(2024, 1, 1) + timedelta(days=i)).isoformat() if distinct_days else f"2026-0{1 + i % 9}-{1 + i % 28:02d}"
         report = sample_report(report_id=f"{tag}-{i}", title=f"BENCH-{tag}-{i} 某厂发生事故",
                                area_code=("450102", "450103", "450110", "450126", "450181")[i % 5],
-                               occurred_at=f"2026-0{1 + i % 9}-{1 + i % 28:02d}T09:{i % 60:02d}:00+08:00")
+                               occurred_at=f"{day}T09:{i % 60:02d}:00+08:00")
         out.append(json.dumps(report, ensure_ascii=False).encode())
     return out
 
@@ -175,7 +179,7 @@ async def publish_to_notify_latency(amqp_url: str, *, rate: float, seconds: floa
 
         await probe.consume(on_command)
         total = int(rate * seconds)
-        bodies = reports(total, "lat")
+        bodies = reports(total, "lat", distinct_days=True)
         start = time.perf_counter()
         for i, body in enumerate(bodies):
             await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))
@@ -194,3 +198,25 @@ async def publish_to_notify_latency(amqp_url: str, *, rate: float, seconds: floa
             "p50_ms": 1000 * statistics.median(values),
             "p99_ms": 1000 * values[min(len(values) - 1, int(0.99 * len(values)))],
         }
+
+
+def latency_table(amqp_url: str, rates: list[float], seconds: float) -> list[str]:
+    """(c) at each offered rate, one fresh virtual host and store each: markdown table rows."""
+    rows = []
+    for rate in rates:
+        r = asyncio.run(publish_to_notify_latency(amqp_url, rate=rate, seconds=seconds))
+        rows.append(f"| (c) publish → notify.send latency at {rate:g} reports/s for {seconds:g} s "
+                    f"({r['answered']}/{r['reports']} answered) | p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms |")
+    return rows
+
+
+if __name__ == "__main__":
+    import argparse
+    import os
+
+    parser = argparse.ArgumentParser(description="the latency curve (c) alone")
+    parser.add_argument("--rates", default="1,5,10,20", help="offered reports per second, comma-separated")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    args = parser.parse_args()
+    url = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+    print("\n".join(latency_table(url, [float(x) for x in args.rates.split(",")], args.seconds)))

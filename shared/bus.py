@@ -28,6 +28,7 @@ from shared.validation_zh import message_zh
 
 log = structlog.get_logger("zhiban.bus")
 RETRIES_HEADER = "x-zhiban-retries"
+DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
 
 
 class RetryLater(Exception):  # noqa: N818 - a signal, not an error
@@ -222,6 +223,15 @@ def guard_middleware(bus_of: Callable[[], Bus], settings: ServiceSettings) -> ty
                 parked = contract_problem(exc)
                 await bus_of().park(msg, code=parked.code, reason_zh=parked.reason_zh, consumer=consumer)
                 return None
+
+        async def publish_scope(self, call_next: Any, cmd: Any) -> Any:
+            # A handler's reply goes to the asker's direct reply-to, which RabbitMQ (3.x) treats as no queue: a
+            # mandatory reply comes back NO_ROUTE although it was delivered, and with on_return_raises the
+            # answered query was nacked, redelivered up to its delivery limit and parked. Replies are sent
+            # without mandatory; one the asker no longer waits for (it timed out) is rightly dropped.
+            if str(getattr(cmd, "destination", "")).startswith(DIRECT_REPLY_TO):
+                cmd.publish_options["mandatory"] = False
+            return await call_next(cmd)
 
     return Guard
 

@@ -35,6 +35,10 @@ class ServiceSettings(BaseSettings):
     users_file: Path | None = Field(default=None, validation_alias=AliasChoices("ZHIBAN_USERS_FILE"))
     log_json: bool = True
     outbox_poll_seconds: float = 0.5
+    # outbox events in flight at once on the real broker (sent in order, confirms awaited together); the runtime
+    # keeps 1 on the in-process bus. An escalated incident adds ~40 events (its timers): one at a time, they held
+    # the next incident's notify.send back for seconds at 20 reports/s
+    outbox_publish_window: int = Field(default=32, ge=1, le=1000)
     timer_poll_seconds: float = 1.0
 
     @classmethod

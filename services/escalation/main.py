@@ -42,7 +42,7 @@ async def declare_wait_queues(broker: RabbitBroker) -> None:
 def build(settings: EscalationSettings, *, broker: RabbitBroker, clock: Clock) -> Component:
     db = database(settings.store_url, "escalation")
     bus = Bus(broker, service="escalation")
-    outbox = Outbox(db, clock=clock, bus_of=lambda: bus)
+    outbox = Outbox(db, clock=clock, bus_of=lambda: bus, publish_window=settings.outbox_publish_window)
     store = EscalationStore(db)
 
     async def ask_on_duty(query: OnDutyQuery) -> OnDutyAnswer:

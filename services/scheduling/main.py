@@ -47,7 +47,7 @@ async def relay(outbox: Outbox, *, every_s: float) -> None:
 def build(settings: SchedulingSettings, *, broker: RabbitBroker, clock: Clock) -> Component:
     db = database(settings.store_url, "scheduling")
     bus = Bus(broker, service="scheduling")
-    outbox = Outbox(db, clock=clock, bus_of=lambda: bus)
+    outbox = Outbox(db, clock=clock, bus_of=lambda: bus, publish_window=settings.outbox_publish_window)
     store = SchedulingStore(db)
     svc = SchedulingService(store=store, clock=clock, outbox=outbox, timer_policy=TimerPolicy(
         max_attempts=settings.timer_max_attempts, retry=timedelta(seconds=settings.timer_retry_seconds),

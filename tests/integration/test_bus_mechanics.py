@@ -22,6 +22,7 @@ pytestmark = pytest.mark.integration
 
 POISON = Consumer("testsvc", "poison", "test.poison")
 FLAKY = Consumer("testsvc", "flaky", "test.flaky")
+ASKED = Consumer("testsvc", "asked", "test.asked")
 from pydantic import BaseModel  # noqa: E402
 
 
@@ -44,7 +45,7 @@ async def start(vhost_url: str, **overrides: object) -> tuple[RabbitBroker, Bus,
     broker = make_broker(settings)
     bus = Bus(broker, service="testsvc")
     router = new_router(lambda: bus, settings)
-    calls = {"poison": 0, "flaky": 0}
+    calls = {"poison": 0, "flaky": 0, "asked": 0}
 
     @subscribe(router, lambda: bus, POISON, Ping, settings)
     async def always_fails(ping: Ping, msg) -> None:  # noqa: ANN001
@@ -56,6 +57,11 @@ async def start(vhost_url: str, **overrides: object) -> tuple[RabbitBroker, Bus,
         calls["flaky"] += 1
         if calls["flaky"] < ping.n:
             raise RetryLater("peer not answering yet")
+
+    @subscribe(router, lambda: bus, ASKED, Ping, settings, returns=Ping)
+    async def answers(ping: Ping, msg) -> Ping:  # noqa: ANN001
+        calls["asked"] += 1
+        return Ping(n=ping.n + 1)
 
     broker.include_router(router)
     await broker.start()
@@ -102,5 +108,20 @@ async def test_retries_are_bounded_then_parked_with_the_reason(vhost_url: str, a
         assert calls["flaky"] == 3
         assert message.headers["x-zhiban-reason"] == "retries_exhausted"
         assert "peer not answering yet" in message.headers["x-zhiban-error"]
+    finally:
+        await broker.stop()
+
+
+async def test_a_request_is_answered_once_and_nothing_is_parked(vhost_url: str, amqp) -> None:
+    """Request/reply (escalation asks scheduling who is on duty) over the broker's direct reply-to: RabbitMQ
+    3.x returns a mandatory reply there as NO_ROUTE although it was delivered; the answered query must not
+    be nacked, redelivered and parked (it was, six deliveries per query, each one a parked record)."""
+    broker, bus, calls = await start(vhost_url, delivery_limit=2)
+    try:
+        answers = [await bus.request(ASKED.routing_key, Ping(n=n), timeout=10) for n in (1, 2)]
+        assert answers == [{"n": 2}, {"n": 3}]
+        await asyncio.sleep(1.0)  # a nacked query would come back now
+        assert calls["asked"] == 2
+        assert await parked_messages(amqp) == []
     finally:
         await broker.stop()
