@@ -61,7 +61,8 @@ class RoutingUseCases:
         )
 
     async def _send(self: Any, doc: dict[str, Any], *, notification_id: str, person: str, channels: list[str],
-                    purpose: str, text: str, subject: str | None = None, body: str | None = None) -> None:
+                    purpose: str, text: str, subject: str | None = None, body: str | None = None,
+                    ack_required: bool = True) -> None:
         """Every notification escalation sends about an incident goes through here — except the approved
         bulletin (service_reports.py), the one way a 较大+ incident may go up to the provincial duty office."""
         if person == self.rules.upward.addressee:
@@ -73,7 +74,7 @@ class RoutingUseCases:
         command = SendNotification(
             notification_id=notification_id, person_id=person, channels=[NotifyChannel(c) for c in channels],
             classification=doc.get("classification", "plain"), subject=subject, body=body,
-            incident_id=doc["_id"], requested_at=self.clock.now(),
+            incident_id=doc["_id"], requested_at=self.clock.now(), ack_required=ack_required,
         )
         if await self.outbox.add(f"{NOTIFY_SEND}:{notification_id}", NOTIFY_SEND, command):
             await self.store.add_timeline(doc["_id"], self._entry(
@@ -157,13 +158,15 @@ class RoutingUseCases:
     async def _send_written_report(self: Any, doc: dict[str, Any], r: Recipient, revision: int) -> None:
         """The written report (书面报告, R-06: phone first, then the written report by fax) as a notification of
         its own: an acknowledged phone call ends the leader's notification, never the written report. Fax, then
-        e-mail; its delivery over either meets the written deadline (purpose ``written_report``). A classified
-        incident keeps its classification: notify sends only the fixed notice (R-10)."""
+        e-mail; its delivery over either meets the written deadline (purpose ``written_report``). Delivery is
+        the goal, so no acknowledgement is asked (``ack_required=False``): notify tries fax then e-mail only,
+        stops at delivery and never reports it unacknowledged. A classified incident keeps its classification:
+        notify sends only the fixed notice (R-10)."""
         nid = f"{doc['_id']}_w{revision}_{r.person_id}"
         subject, body = self._notice(doc, "written_report")
         acting = f"（代{r.acting_for}）" if r.acting_for else ""
         await self._send(doc, notification_id=nid, person=r.person_id, channels=list(WRITTEN_REPORT_CHANNELS),
-                         purpose="written_report", subject=subject, body=body,
+                         purpose="written_report", subject=subject, body=body, ack_required=False,
                          text=f"书面报告 {r.person_id}{acting}（{doc.get('level') or 'IV'}级，"
                               f"渠道：{'→'.join(WRITTEN_REPORT_CHANNELS)}）")
 

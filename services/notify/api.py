@@ -23,7 +23,7 @@ def public(doc: dict[str, Any]) -> dict[str, Any]:
     plan = [{"channel": p["channel"], "kind": p["kind"], "to": masked(p["channel"], p["value"])}
             for p in doc.get("plan", [])]
     keep = ("person_id", "incident_id", "classification", "subject", "state", "step", "channels", "requested_at",
-            "requested_by", "history", "gateway", "gateway_message_id", "segments", "encoding", "acknowledged_at",
+            "requested_by", "ack_required", "history", "gateway", "gateway_message_id", "segments", "encoding", "acknowledged_at",
             "ack_via", "reported_at", "needs_person", "round")
     return {"id": doc["_id"], **{k: doc.get(k) for k in keep}, "plan": plan,
             "channel": plan[step]["channel"] if step < len(plan) else None}

@@ -1,5 +1,7 @@
 """Notify's service layer: one request to reach one person, tried over that person's contact methods
-in turn until somebody acknowledges — and never two deliveries of the same step.
+in turn until somebody acknowledges — and never two deliveries of the same step. A request with
+``ack_required=False`` (a written report) only needs delivery: its requested channels are tried in turn
+until one delivers, and delivery ends it.
 
 A message (``notification_id``) has a plan (the person's usable contact methods, the caller's channels
 first) and a current ``step``. Each step is one delivery with the domain state machine (state.py):
@@ -99,12 +101,21 @@ class NotifyService:
         return new
 
     async def after(self, doc: dict[str, Any], state: S) -> None:
-        """What follows a state: wait for an acknowledgement, retry later, or try the next method."""
+        """What follows a state: wait for an acknowledgement, retry later, or try the next method. Without
+        an acknowledgement wanted: wait for the delivery receipt only, and delivery is final."""
         step, now = doc.get("step", 0), self.clock.now()
         if state in (S.sent, S.delivered):
             wait = self.settings.ack_timeouts_s.get(steps.current_channel(doc) or "sms")
             timeout = timedelta(seconds=wait) if wait is not None else DEFAULT_TIMEOUTS.get(
                 NotifyChannel(steps.current_channel(doc) or "sms"), timedelta(minutes=10))
+            if not doc.get("ack_required", True):
+                key = f"receipt:{doc['_id']}:{step}"
+                if state is S.delivered:  # the goal: nothing more waits on this message
+                    await self.store.fire_timer(key, now, "已送达，无需确认")
+                else:
+                    await self.store.add_timer(key, kind="receipt", due_at=now + timeout,
+                                               data={"id": doc["_id"], "step": step})
+                return
             await self.store.add_timer(f"ack:{doc['_id']}:{step}", kind="silence", due_at=now + timeout,
                                        data={"id": doc["_id"], "step": step})
         elif state is S.failed_temporary and not doc.get("needs_person"):
@@ -125,16 +136,19 @@ class NotifyService:
         now = self.clock.now()
         classified = is_classified(cmd)
         person_doc = await self.store.person(cmd.person_id)
-        plan = steps.plan_for(to_person(person_doc), cmd.channels, now) if person_doc else []
-        ack_to = steps.sms_address(plan)
+        plan = steps.plan_for(to_person(person_doc), cmd.channels, now,
+                              requested_only=not cmd.ack_required) if person_doc else []
+        ack_to = steps.sms_address(plan) if cmd.ack_required else None  # no code: no reply can match it
         doc = {
             "_id": cmd.notification_id, "person_id": cmd.person_id, "incident_id": cmd.incident_id,
             "classification": "classified" if classified else "plain",
             "subject": "" if classified else cmd.subject, "body": "" if classified else cmd.body,
             "channels": [c.value for c in cmd.channels], "requested_at": cmd.requested_at,
-            "requested_by": cmd.requested_by, "plan": plan, "step": 0, "round": 0, "state": S.pending.value,
+            "requested_by": cmd.requested_by, "ack_required": cmd.ack_required, "plan": plan, "step": 0, "round": 0,
+            "state": S.pending.value,
             "history": [{"state": "pending", "at": now, "step": 0, "detail": "", "event": "request"}],
-            "ack_to": ack_to, "ack_code": await steps.fresh_code(self.store, ack_to), "acknowledged_at": None,
+            "ack_to": ack_to, "ack_code": await steps.fresh_code(self.store, ack_to) if cmd.ack_required else None,
+            "acknowledged_at": None,
             "reported_at": None, "claim": None,
         }
         if await self.store.create_message(doc):
@@ -223,8 +237,14 @@ class NotifyService:
     # -- silence: the next contact method, then report back ---------------------------------------
 
     async def next_method(self, notification_id: str, step: int, *, reason: str) -> str:
+        """The next step of the plan after silence, a failure, or (no acknowledgement wanted) a missing
+        delivery receipt; past the last step, report back: ``notify.unacknowledged`` — or, when no
+        acknowledgement was wanted, nothing more than the last step's published state."""
         doc = await self.store.message(notification_id)
         if doc is None or doc["step"] != step or doc.get("acknowledged_at") or doc.get("reported_at"):
+            return "nothing"
+        wants_ack = doc.get("ack_required", True)
+        if not wants_ack and doc["state"] == S.delivered.value:  # delivered while this timer was due: final
             return "nothing"
         now = self.clock.now()
         if step + 1 < len(doc["plan"]):
@@ -242,6 +262,9 @@ class NotifyService:
             return await self.attempt(notification_id, step + 1)
         result = await self.store.messages.update_one({"_id": notification_id, "reported_at": None},
                                                       {"$set": {"reported_at": now}})
+        if result.modified_count and not wants_ack:  # failed_permanent (or sent without receipt) was published
+            log.warning("no requested channel delivered", notification_id=notification_id, state=doc["state"])
+            return "undelivered"
         if result.modified_count:
             tried = [NotifyChannel(p["channel"]) for p in doc["plan"]]
             await self.outbox.add(f"{NOTIFY_UNACKNOWLEDGED}:{notification_id}", NOTIFY_UNACKNOWLEDGED,

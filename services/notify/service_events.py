@@ -129,6 +129,8 @@ class Events:
                 outcome = await self.svc.attempt(data["id"], data["step"])
             elif timer["kind"] == "silence":
                 outcome = await self.svc.next_method(data["id"], data["step"], reason="超时未确认")
+            elif timer["kind"] == "receipt":  # no acknowledgement wanted, and no delivery receipt in time
+                outcome = await self.svc.next_method(data["id"], data["step"], reason="超时未收到送达回执")
             elif timer["kind"] == "next":
                 outcome = await self.svc.next_method(data["id"], data["step"], reason="发送失败")
             else:

@@ -19,16 +19,22 @@ from shared.contracts.report import Classification
 CHANNEL_NAMES = {"sms": "短信", "phone": "电话", "fax": "传真", "email": "电子邮件", "spool": "投递目录"}
 
 
-def plan_for(person: Person, channels: list[NotifyChannel], at: datetime) -> list[dict[str, str]]:
+def plan_for(person: Person, channels: list[NotifyChannel], at: datetime, *,
+             requested_only: bool = False) -> list[dict[str, str]]:
     """The caller's channels first (in the person's priority order), then the person's other usable
-    methods: silence on one method moves to the next. Private methods are never in an automatic plan."""
+    methods: silence on one method moves to the next. Private methods are never in an automatic plan.
+    ``requested_only`` (a message needing no acknowledgement, e.g. a written report): the caller's channels
+    only — a failure there moves to the next of them, never to a method the caller did not ask for."""
     if NotifyChannel.spool in channels:
         first = person.contact_plan(at)[:1]
         value = first[0][1].value if first else person.id
         return [{"channel": "spool", "kind": first[0][1].kind.value if first else "id", "value": value}]
     seen: set[tuple[str, str]] = set()
     plan: list[dict[str, str]] = []
-    for pairs in (person.contact_plan(at, channels=channels), person.contact_plan(at)):
+    sources = [person.contact_plan(at, channels=channels)]
+    if not requested_only:
+        sources.append(person.contact_plan(at))
+    for pairs in sources:
         for channel, method in pairs:
             if (channel.value, method.value) not in seen:
                 seen.add((channel.value, method.value))
@@ -92,7 +98,9 @@ def outbound(svc: Any, doc: dict[str, Any], _message: Any, channel: str, *, reci
     it can reach a gateway even if a caller forgot the flag somewhere else. A fax cover names the
     recipient as the directory knows them (the id only when the directory has no name)."""
     view = MessageView(doc["_id"], Classification(doc["classification"]), doc.get("subject", ""), doc.get("body", ""))
-    text = step_text(view, NotifyChannel(channel), svc.templates, ack_code=doc["ack_code"], ack_link=ack_link(svc, doc))
+    wants_ack = doc.get("ack_required", True)  # messages stored before the field existed all wanted one
+    text = step_text(view, NotifyChannel(channel), svc.templates, ack_code=doc["ack_code"] if wants_ack else None,
+                     ack_link=ack_link(svc, doc) if wants_ack else "")
     pdf = None
     if channel == "fax":
         now = to_local(svc.clock.now())

@@ -80,6 +80,15 @@ class SendNotification(_Message):
     incident_id: str | None = None
     requested_at: AwareDatetime
     requested_by: str = "escalation"
+    ack_required: bool = Field(default=True, description=(
+        "是否需要本人确认。true（默认）：送达后等待确认，超时改用此人的其他联系方式，均未确认则发布 "
+        "notify.unacknowledged。false（如书面报告）：送达即完成，消息中不含确认码或确认链接；只在本请求的渠道间"
+        "依次改投（如传真失败改电子邮件），均未送达则以 failed_permanent 告知，不发布 notify.unacknowledged。 / "
+        "Whether the person must acknowledge. true (default): after delivery wait for an acknowledgement, on "
+        "silence try the person's other contact methods, then publish notify.unacknowledged. false (e.g. a "
+        "written report): delivery is final and the text carries no ack code or link; only the requested "
+        "channels are tried in turn (fax fails, then e-mail), and when none delivers the last status is "
+        "failed_permanent, never notify.unacknowledged."))
 
 
 class DeliveryState(StrEnum):

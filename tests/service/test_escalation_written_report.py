@@ -85,6 +85,48 @@ async def test_phone_acknowledged_the_written_report_still_goes_by_fax_and_meets
         await gen.aclose()
 
 
+async def test_a_delivered_written_report_asks_for_no_acknowledgement_and_no_chain_follows(
+        manual_system: Any) -> None:
+    """Delivery is the goal of the written report (ack_required=False): once its fax is delivered, notify's silence
+    time passing moves it nowhere — no e-mail, no phone or SMS to the leader, no notify.unacknowledged."""
+    clock = ManualClock(START)
+    gen, system, incident_id, view = await start(manual_system, clock, report_id="WR-4")
+    try:
+        r = await system.client.post(f"{API}/incidents/{incident_id}/review:approve",
+                                     headers=system.auth("duty_head"), json={"shown_revision": view["revision"]})
+        assert r.status_code == 200, r.text
+        view = await until(system, incident_id, lambda v: notifications(v, "written_report"))
+        [written] = notifications(view, "written_report")
+        nid = written["notification_id"]
+        [asked] = [e["payload"] for e in system.events("escalation", "notify.send") if e["payload"]["notification_id"] == nid]
+        assert asked["ack_required"] is False
+        view = await until(system, incident_id, lambda v: v["notifications"].get(nid.replace(".", "_")) == "delivered")
+
+        notify = system.component("notify").state
+        doc = await notify["service"].store.message(nid)
+        assert doc["ack_required"] is False and doc["ack_code"] is None
+        assert [p["channel"] for p in doc["plan"]] == ["fax"]  # l-vm-safety has no e-mail; never the mobile
+        [fax] = spooled(system, nid)
+        assert "确认" not in fax["text"] and "/ack/" not in fax["text"] and "此为书面报告" in fax["text"]
+
+        for _ in range(3):  # fax silence is 20 minutes: well past it, three times over
+            clock.advance(timedelta(minutes=30))
+            await notify["events"].run_due()
+        doc = await notify["service"].store.message(nid)
+        assert doc["state"] == "delivered" and doc["step"] == 0 and doc["reported_at"] is None
+        assert len(spooled(system, nid)) == 1
+        assert [e for e in system.events("notify", "notify.unacknowledged")
+                if e["payload"]["notification_id"] == nid] == []
+        states = [e["payload"]["state"] for e in system.events("notify", "notify.status")
+                  if e["payload"]["notification_id"] == nid]
+        assert states[-1] == "delivered" and "pending" not in states[1:]  # no second step was ever started
+        view = await escalation_view(system, incident_id)
+        assert not [e for e in entries(view, "notification_unacknowledged") if e["notification_id"] == nid]
+        assert deadline(view, "written")["state"] == "met"
+    finally:
+        await gen.aclose()
+
+
 async def test_a_classified_incident_s_written_report_is_only_the_fixed_notice(manual_system: Any) -> None:
     secret = "某涉密单位发生泄密相关事件详情"
     clock = ManualClock(START)

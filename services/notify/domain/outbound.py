@@ -1,5 +1,6 @@
 """What one delivery step sends (pure): the channel's text from ``classified.render_for_channel`` —
-never the content of a classified message — plus how to acknowledge, from the Chinese templates, with
+never the content of a classified message — plus how to acknowledge (unless no acknowledgement is asked
+for: ``ack_code=None``, e.g. a written report, where delivery is the goal), from the Chinese templates, with
 the SMS length accounting (GSM-7 160/153, UCS-2 70/67 per part) that goes with it."""
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ class StepText:
 
 
 def step_text(message: OutboundMessage, channel: NotifyChannel, templates: dict[str, Template], *,
-              ack_code: str, ack_link: str) -> StepText:
+              ack_code: str | None, ack_link: str) -> StepText:
     rendered = render_for_channel(message, channel)
-    if channel is NotifyChannel.sms:
+    if ack_code is None:
+        ack = ""
+    elif channel is NotifyChannel.sms:
         ack = render(templates, "ack_sms", ack_code=ack_code)
     elif channel is NotifyChannel.phone:
         ack = render(templates, "ack_voice")
@@ -34,7 +37,8 @@ def step_text(message: OutboundMessage, channel: NotifyChannel, templates: dict[
     if channel in (NotifyChannel.sms, NotifyChannel.phone):
         text = f"{rendered.body}{ack}"
     else:
-        text = f"{rendered.subject}\n{rendered.body}\n\n{ack}" if rendered.subject else f"{rendered.body}\n\n{ack}"
+        head = f"{rendered.subject}\n{rendered.body}" if rendered.subject else rendered.body
+        text = f"{head}\n\n{ack}" if ack else head
     if channel is NotifyChannel.sms:
         return StepText(rendered.subject, text, rendered.classified, len(sms_parts(text)), sms_encoding(text))
     return StepText(rendered.subject, text, rendered.classified, 1, "")
