@@ -48,7 +48,7 @@ async def test_scheduling_stopped_escalation_routes_by_the_roster_it_consumed(cl
             r = await esc.get(f"{ESCALATION}/on-shift", headers=cluster.auth("duty_head"))
             return r.json() if r.status_code == 200 and r.json()["roster_id"] == roster_id else {}
 
-        view = await eventually(held, timeout=30)
+        view = await eventually(held, timeout=60)
         now = datetime.now().astimezone()
         current = next(s for s in shifts if datetime.fromisoformat(s["start"]) <= now < datetime.fromisoformat(s["end"]))
         on_shift = current["officers"]
@@ -78,4 +78,4 @@ async def test_scheduling_stopped_escalation_routes_by_the_roster_it_consumed(cl
         ids = [json.loads(p.read_text(encoding="utf-8"))["notification_id"] for p in spool.glob("*.json")]
         return {m.group(0) for i in ids if i.startswith(found["id"]) for m in [re.search(r"p-duty-\d+", i)] if m}
 
-    assert await eventually(officers_told, timeout=30) == set(on_shift)
+    assert await eventually(officers_told, timeout=60) == set(on_shift)

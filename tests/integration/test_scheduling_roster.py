@@ -69,5 +69,5 @@ async def test_escalation_notifies_the_officer_of_the_published_roster(cluster: 
         # escalation's notifications (not scheduling's roster notices) name the person in their id
         return {m.group(0) for i in ids if not i.startswith("roster:") for m in [re.search(r"p-duty-\d+", i)] if m}
 
-    told = await eventually(officers_told, timeout=30)
+    told = await eventually(officers_told, timeout=60)
     assert told == on_shift

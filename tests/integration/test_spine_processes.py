@@ -49,7 +49,7 @@ async def approve(cluster: Cluster, escalation_url: str, incident_id: str) -> No
     async def held() -> dict:
         return _held(cluster, escalation_url, incident_id)
 
-    view = await eventually(held, timeout=30)
+    view = await eventually(held, timeout=60)
     r = _approve(cluster, escalation_url, incident_id, view["revision"])
     assert r.status_code == 200, r.text
 
@@ -67,7 +67,7 @@ async def test_report_flows_through_four_processes_to_the_spool(cluster: Cluster
     async def incident_id() -> str:
         return _first_incident(cluster, intake.base_url)
 
-    await approve(cluster, escalation.base_url, await eventually(incident_id, timeout=30))
+    await approve(cluster, escalation.base_url, await eventually(incident_id, timeout=60))
 
     async def spooled() -> list:
         return sorted(spool.glob("*.json")) if spool.exists() else []
@@ -76,7 +76,7 @@ async def test_report_flows_through_four_processes_to_the_spool(cluster: Cluster
         texts = [json.loads(p.read_text(encoding="utf-8"))["text"] for p in await spooled()]
         return texts if len(texts) >= 2 and any("请阅示" in t for t in texts) else []
 
-    texts = await eventually(leader_told, timeout=30)
+    texts = await eventually(leader_told, timeout=60)
     leader_text = next(t for t in texts if "请阅示" in t)
     assert "较大（III级）" in leader_text and "武鸣区城厢镇某化工厂" in leader_text
 
@@ -93,7 +93,7 @@ async def test_report_flows_through_four_processes_to_the_spool(cluster: Cluster
         # the officer, the leader (phone first) and the leader's written report (fax first)
         return view if len(states) == 3 and all(s == "delivered" for s in states) else {}
 
-    view = await eventually(recorded, timeout=30)
+    view = await eventually(recorded, timeout=60)
     assert view["level"] == "III"
     assert any(e["kind"] == "notification_status" and e["state"] == "delivered" for e in view["timeline"])
 

@@ -64,7 +64,9 @@ class SpoolGateway:
             self.spool_dir.mkdir(parents=True, exist_ok=True)
             if final.exists():
                 return False
-            fd, tmp_name = tempfile.mkstemp(dir=self.spool_dir, prefix=".tmp-", suffix=".json")
+            # ".part", not ".json": whoever reads the spool (a drill, a test) globs *.json and must never see
+            # a file still being written
+            fd, tmp_name = tempfile.mkstemp(dir=self.spool_dir, prefix=".tmp-", suffix=".part")
         except OSError as exc:
             raise GatewayError(f"投递目录不可写：{exc}", transient=True) from exc
         try:
