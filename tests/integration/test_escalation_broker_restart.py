@@ -161,7 +161,8 @@ async def test_services_ride_out_a_broker_restart_and_the_timer_fires_once(
     # the broker is down: the deadline passes, the store's copy fires, and the reminder it sends is kept
     async def fired_and_kept() -> dict:
         record = await scene.fired()
-        return record if record and scene.timers()["outbox_pending"] > 0 else {}
+        # fired (claimed), its reminders added to the outbox, then its result recorded
+        return record if record.get("result") and scene.timers()["outbox_pending"] > 0 else {}
 
     record = await eventually(fired_and_kept, timeout=60)
     assert scene.reminders() == []  # nothing reached notify while the broker was down
