@@ -9,6 +9,7 @@ whose ``x-delivery-limit`` dead-letters a poison message to parking after that m
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -54,12 +55,21 @@ def make_broker(settings: ServiceSettings) -> RabbitBroker:
     )
 
 
-class Bus:
-    """Publishes contract models on the events exchange: persistent, confirmed, unroutable raises."""
+PUBLISH_TIMEOUT_S = 30.0
 
-    def __init__(self, broker: RabbitBroker, *, service: str) -> None:
+
+class Bus:
+    """Publishes contract models on the events exchange: persistent, confirmed, unroutable raises.
+
+    While the broker is down (a restart, an outage) aio-pika's robust connection reconnects by itself, but a
+    publish or request made meanwhile can wait for the connection instead of failing — FastStream's request
+    timeout does not cover setting up the reply consumer. Both are bounded here, so a caller gets TimeoutError
+    in time: the outbox keeps the event and retries it, escalation falls back to the roster it holds."""
+
+    def __init__(self, broker: RabbitBroker, *, service: str, publish_timeout_s: float = PUBLISH_TIMEOUT_S) -> None:
         self.broker = broker
         self.service = service
+        self.publish_timeout_s = publish_timeout_s
 
     async def publish(
         self, routing_key: str, message: BaseModel, *, message_id: str, headers: dict[str, Any] | None = None
@@ -71,27 +81,30 @@ class Bus:
     async def publish_json(
         self, routing_key: str, payload: Any, *, message_id: str, headers: dict[str, Any] | None = None
     ) -> None:
-        await self.broker.publish(
-            payload,
-            exchange=EVENTS,
-            routing_key=routing_key,
-            persist=True,
-            mandatory=True,
-            message_id=message_id,
-            headers={"x-zhiban-from": self.service, **(headers or {})},
-            content_type="application/json",
-        )
+        async with asyncio.timeout(self.publish_timeout_s):
+            await self.broker.publish(
+                payload,
+                exchange=EVENTS,
+                routing_key=routing_key,
+                persist=True,
+                mandatory=True,
+                message_id=message_id,
+                headers={"x-zhiban-from": self.service, **(headers or {})},
+                content_type="application/json",
+            )
         metrics.PUBLISHED.labels(self.service, routing_key).inc()
 
     async def request(self, routing_key: str, message: BaseModel, *, timeout: float) -> Any:
-        reply = await self.broker.request(
-            message.model_dump(mode="json", by_alias=True),
-            exchange=EVENTS,
-            routing_key=routing_key,
-            timeout=timeout,
-            content_type="application/json",
-        )
-        return await reply.decode()
+        """Ask and wait for the answer: TimeoutError after ``timeout`` seconds in all, the broker down included."""
+        async with asyncio.timeout(timeout):
+            reply = await self.broker.request(
+                message.model_dump(mode="json", by_alias=True),
+                exchange=EVENTS,
+                routing_key=routing_key,
+                timeout=timeout,
+                content_type="application/json",
+            )
+            return await reply.decode()
 
     async def park(self, msg: RabbitMessage, *, code: str, reason_zh: str, consumer: str) -> None:
         raw = msg.raw_message

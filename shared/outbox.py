@@ -38,6 +38,7 @@ class Outbox:
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._counter = itertools.count()
+        self._retry_all = False
 
     async def setup(self) -> None:
         await self.collection.create_index([("seq", 1)])
@@ -74,9 +75,10 @@ class Outbox:
         sent = 0
         async with self._lock:
             now = self.clock.now()
+            retry_all, self._retry_all = self._retry_all, False
             pending = await self.collection.find({}).sort("seq", 1).to_list(None)
             bus = self._bus_of()
-            due = [doc for doc in pending if not (doc.get("retry_at") and doc["retry_at"] > now)]
+            due = [doc for doc in pending if retry_all or not (doc.get("retry_at") and doc["retry_at"] > now)]
             window = max(1, self.publish_window)
             for start in range(0, len(due), window):
                 chunk = due[start:start + window]
@@ -106,6 +108,12 @@ class Outbox:
                     await self.collection.delete_many({"_id": {"$in": published}})
                 sent += len(published)
         return sent
+
+    def broker_back(self, *_: object) -> None:
+        """The broker connection is back after an outage: publish what was kept now, not after its back-off
+        (which grows to a minute while the broker is down). A reconnect callback of the connection."""
+        self._retry_all = True
+        self._wake.set()
 
     async def pending_count(self) -> int:
         return int(await self.collection.count_documents({}))

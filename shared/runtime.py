@@ -61,6 +61,12 @@ class Runtime:
         else:
             await self.broker.start()
             await self.broker.declare_queue(parking_queue())
+            # aio-pika's robust connection reconnects by itself after a broker outage and restores the channels
+            # and consumers; the outboxes kept what could not be published meanwhile: send it at once
+            connection = getattr(self.broker, "_connection", None)
+            for component in self.components:
+                if connection is not None and (outbox := component.state.get("outbox")) is not None:
+                    connection.reconnect_callbacks.add(outbox.broker_back)
         for component in self.components:
             for task in component.background:
                 self._tasks.append(asyncio.create_task(task(), name=f"{component.name}:{task.__name__}"))

@@ -119,7 +119,12 @@ TIMER_TIERS_S = (1, 5, 30, 300, 3600)
 
 def timer_wait_queue(seconds: int) -> RabbitQueue:
     """Escalation's durable timers on the broker: a message waits ``seconds`` (queue TTL, so no head-of-line
-    blocking), then dead-letters to ``zhiban.escalation.timers``, which fires it or sends it round again."""
+    blocking), then dead-letters to ``zhiban.escalation.timers``, which fires it or sends it round again.
+
+    Dead-lettering is at-least-once (RabbitMQ >= 3.10, needs ``x-overflow: reject-publish``): the wait queue
+    keeps a message until the timers queue has confirmed it. The default, at-most-once, drops it when the
+    timers queue cannot take it — seen after a broker restart, where messages expired during the outage are
+    dead-lettered before the timers queue has elected its leader ("leader not known. Command is dropped")."""
     return RabbitQueue(
         f"zhiban.escalation.timer-wait.{seconds}",
         queue_type=QueueType.QUORUM,
@@ -129,5 +134,7 @@ def timer_wait_queue(seconds: int) -> RabbitQueue:
             "x-message-ttl": seconds * 1000,
             "x-dead-letter-exchange": "",
             "x-dead-letter-routing-key": "zhiban.escalation.timers",
+            "x-dead-letter-strategy": "at-least-once",
+            "x-overflow": "reject-publish",
         },
     )

@@ -149,31 +149,43 @@ class TimerUseCases:
                 f"timer:{timer['_id']}", word, f"{timer.get('body') or timer['subject']}（{result}）",
                 timer_key=timer["_id"], due_local=f"{to_local(as_utc(timer['due_at'])):%Y-%m-%d %H:%M}"))
 
-    async def _people_for(self: Any, roles: list[str], fallback: list[str], category: str | None) -> list[str]:
+    async def _people_for(self: Any, roles: list[str], fallback: list[str],
+                          category: str | None) -> tuple[list[str], list[str]]:
+        """Who to remind for these roles, and the roles nobody could be found for. Without an on-duty answer
+        (scheduling silent and no held roster covering now, e.g. while the broker is down) the configured
+        duty-room head is still known: a firing in a broker outage reminds at least the head, whose
+        notification waits in the outbox until the broker is back."""
         try:
             answer = await self._on_duty(category)
         except RetryLater:
-            return list(fallback)
+            answer = None
         people: list[str] = []
+        unknown: list[str] = []
         for role in roles:
-            if role == "duty_officer":
+            if role == "duty_head" and (head := self.duty_head_id or (answer.shift_leader if answer else "")):
+                people.append(head)
+            elif answer is not None and role == "duty_officer":
                 people += answer.duty_officers
-            elif role == "duty_head":
-                people += [p for p in (self.duty_head_id or answer.shift_leader,) if p]
-            elif role == "shift_leader" and answer.shift_leader:
+            elif answer is not None and role == "shift_leader" and answer.shift_leader:
                 people.append(answer.shift_leader)
-        return list(dict.fromkeys(people + list(fallback)))
+            elif answer is None:
+                unknown.append(role)
+        return list(dict.fromkeys(people + list(fallback))), unknown
 
     async def _remind(self: Any, timer: dict[str, Any], doc: dict[str, Any] | None) -> str:
-        people = await self._people_for(timer.get("to_roles", []), timer.get("to_people", []),
-                                        doc["category"] if doc else None)
+        people, unknown = await self._people_for(timer.get("to_roles", []), timer.get("to_people", []),
+                                                 doc["category"] if doc else None)
         stub = doc or {"_id": timer.get("incident_id") or "none", "classification": "plain"}
         for person in people:
             await self._send(stub, notification_id=f"t{short_id(timer['_id'])}_{person}", person=person,
                              channels=["sms"], purpose="reminder", text=f"提醒 {person}：{timer['subject']}",
                              subject=timer["subject"], body=timer["body"])
-        words = "、".join(ROLE_WORDS.get(r, r) for r in timer.get("to_roles", []))
-        return f"已提醒{words}（{'、'.join(people) or '无人在岗'}）"
+        words = "、".join(ROLE_WORDS.get(r, r) for r in timer.get("to_roles", []) if r not in unknown)
+        result = f"已提醒{words}（{'、'.join(people) or '无人在岗'}）" if words or people else "未能提醒任何人"
+        if unknown:
+            missing = "、".join(ROLE_WORDS.get(r, r) for r in unknown)
+            result += f"；值班安排服务未应答且无已发布排班表，未能确定{missing}"
+        return result
 
     # ------------------------------------------------------------------ deadlines met (R-08)
     async def _meet(self: Any, incident_id: str, happening: Happening) -> list[Met]:

@@ -8,6 +8,7 @@ REQUIRE_BROKER=1 (CI), where they fail.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -27,6 +28,7 @@ import httpx
 import pytest
 
 from shared.auth import Role, UserRegistry
+from tests.integration.rabbit_node import RabbitNode, rabbit_scripts
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
@@ -165,22 +167,48 @@ class Cluster:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
 
 
-@pytest.fixture
-def cluster(vhost_url: str, tmp_path: Path) -> Iterator[Cluster]:
-    """Start services as separate processes on this test's virtual host; all stopped afterwards."""
+@contextlib.contextmanager
+def running_cluster(amqp_url: str, workdir: Path) -> Iterator[Cluster]:
+    """Services started through the yielded Cluster talk to ``amqp_url``; all are stopped afterwards."""
     registry = UserRegistry()
     tokens = {
         "duty_officer": registry.issue(id="p-duty-1", name="李明", roles=[Role.duty_officer]),
         "admin": registry.issue(id="admin", name="管理员", roles=[Role.admin]),
     }
-    users_file = tmp_path / "users.json"
+    users_file = workdir / "users.json"
     registry.save(users_file)
-    c = Cluster(amqp_url=vhost_url, workdir=tmp_path, users_file=users_file, tokens=tokens)
+    c = Cluster(amqp_url=amqp_url, workdir=workdir, users_file=users_file, tokens=tokens)
     try:
         yield c
     finally:
         for process in reversed(c.processes):
             process.stop()
+
+
+@pytest.fixture
+def cluster(vhost_url: str, tmp_path: Path) -> Iterator[Cluster]:
+    """Start services as separate processes on this test's virtual host; all stopped afterwards."""
+    with running_cluster(vhost_url, tmp_path) as c:
+        yield c
+
+
+@pytest.fixture
+def rabbit_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RabbitNode]:
+    """A RabbitMQ node of this test's own (tests/integration/rabbit_node.py), started; the test may stop and
+    start it again. Never the shared broker, which other runs are using."""
+    scripts = rabbit_scripts()
+    if scripts is None:
+        message = "rabbitmq-server is not installed: cannot start a private RabbitMQ node"
+        if REQUIRE_BROKER:
+            pytest.fail(message + " and REQUIRE_BROKER=1")
+        pytest.skip(message)
+    node = RabbitNode(scripts=scripts, base=tmp_path_factory.mktemp("rabbit"), port=free_port(), dist_port=free_port())
+    try:
+        node.start()
+        yield node
+    finally:
+        node.stop()
+        node.kill()
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import yaml
 
 from services.escalation.domain.calendar import SHANGHAI, TableCalendar
 from services.escalation.domain.rules import Rules, load_rules
+from services.escalation.service_routing import short_id
 from tests.unit.escalation.service_harness import make, minutes
 
 
@@ -100,6 +101,26 @@ async def test_a_timer_claimed_after_its_deadline_was_met_reminds_nobody(rules: 
     assert reminded  # other deadlines' reminders went out …
     texts = [p["body"] for p in (await h.sends())[len(before):]]
     assert not any("电话报告" in t for t in texts)  # … but none for the phone report that was made
+
+
+async def test_an_overdue_timer_without_an_on_duty_answer_still_reminds_the_duty_head(rules: Rules) -> None:
+    # e.g. the broker is down: scheduling cannot be asked and no published roster is held
+    h = await make(rules, sh(2026, 11, 28, 10, 0))
+    doc = await h.open()
+    phone = next(d for d in doc["deadlines"] if d["kind"] == "phone")
+
+    async def no_answer(query: object) -> object:
+        raise TimeoutError
+
+    h.svc.ask_on_duty = no_answer
+    before = len(await h.sends())
+    h.clock.advance(minutes(61))
+    await h.svc.fire_due()
+    [timer] = await h.store.timers_of({"_id": f"INC-1:{phone['key']}:overdue"})
+    assert timer["to_roles"] == ["duty_officer", "duty_head"]
+    assert timer["result"] == "已提醒值班室负责人（p-head）；值班安排服务未应答且无已发布排班表，未能确定值班人员"
+    sent = [p for p in (await h.sends())[before:] if p["notification_id"].startswith(f"t{short_id(timer['_id'])}_")]
+    assert [p["person_id"] for p in sent] == ["p-head"]  # waits in the outbox until the broker takes it
 
 
 async def test_replanning_the_same_incident_gives_the_same_timer_keys(rules: Rules) -> None:

@@ -40,3 +40,20 @@ async def test_window_keeps_order_and_keeps_the_failed_event() -> None:
     assert bus.sent == [f"e{n}" for n in range(10)]
     left = await db["outbox"].find({}).to_list(None)
     assert [d["_id"] for d in left] == ["e5"] and left[0]["attempts"] == 1 and left[0]["retry_at"]
+
+
+async def test_broker_back_sends_what_was_kept_without_waiting_out_the_back_off() -> None:
+    db = database(f"memory://outbox-{uuid.uuid4().hex}", "t")
+    bus = RecordingBus(fail={"e0", "e1"})  # the broker is down
+    outbox = Outbox(db, clock=ManualClock(datetime(2026, 11, 28, tzinfo=UTC)), bus_of=lambda: bus)  # type: ignore[arg-type,return-value]
+    for n in range(2):
+        await outbox.add(f"e{n}", "t.x", Event(n=n))
+    assert await outbox.flush() == 0  # both kept, each with a back-off (the clock stands still)
+    assert await outbox.pending_count() == 2
+    bus.sent.clear()
+    bus.fail.clear()  # the broker is back ...
+    assert await outbox.flush() == 0  # ... but each kept event still waits out its back-off
+    assert bus.sent == []
+    outbox.broker_back(object())  # the connection's reconnect callback
+    assert await outbox.flush() == 2
+    assert bus.sent == ["e0", "e1"] and await outbox.pending_count() == 0
