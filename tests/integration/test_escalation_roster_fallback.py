@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import httpx
 import pytest
@@ -14,7 +14,7 @@ import pytest
 from shared.clock import to_local
 from tests.helpers import eventually, sample_report
 from tests.integration.conftest import Cluster, publish_json
-from tests.integration.test_scheduling_roster import API, _add_tokens
+from tests.integration.test_scheduling_roster import _add_tokens, publish_roster_around
 
 pytestmark = pytest.mark.integration
 
@@ -31,17 +31,7 @@ async def test_scheduling_stopped_escalation_routes_by_the_roster_it_consumed(cl
     scheduling = cluster.start("scheduling")
     cluster.start("notify")
 
-    async with httpx.AsyncClient(base_url=scheduling.base_url, timeout=10) as client:
-        period = {"start": (today - timedelta(days=1)).isoformat(), "end": (today + timedelta(days=1)).isoformat(),
-                  "officers_per_shift": 1}
-        r = await client.post(f"{API}/rosters", json=period, headers=cluster.auth("duty_head"))
-        assert r.status_code == 201, r.text
-        roster_id = r.json()["id"]
-        r = await client.post(f"{API}/rosters/{roster_id}/approve", headers=cluster.auth("secretary_general"))
-        assert r.status_code == 200, r.text
-        r = await client.post(f"{API}/rosters/{roster_id}/publish", headers=cluster.auth("duty_head"))
-        assert r.status_code == 200, r.text
-        shifts = r.json()["shifts"]
+    roster_id, shifts = await publish_roster_around(cluster, scheduling.base_url, today)
 
     async with httpx.AsyncClient(base_url=escalation.base_url, timeout=10) as esc:
         async def held() -> dict:  # roster.published came to the escalation process over the broker

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import httpx
 import pytest
@@ -27,6 +27,21 @@ def _add_tokens(cluster: Cluster) -> None:
     registry.save(cluster.users_file)
 
 
+async def publish_roster_around(cluster: Cluster, base_url: str, today: date) -> tuple[str, list[dict]]:
+    """Draft, approve and publish a one-officer roster from yesterday to tomorrow through scheduling's API."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+        period = {"start": (today - timedelta(days=1)).isoformat(), "end": (today + timedelta(days=1)).isoformat(),
+                  "officers_per_shift": 1}
+        r = await client.post(f"{API}/rosters", json=period, headers=cluster.auth("duty_head"))
+        assert r.status_code == 201, r.text
+        roster_id = r.json()["id"]
+        r = await client.post(f"{API}/rosters/{roster_id}/approve", headers=cluster.auth("secretary_general"))
+        assert r.status_code == 200, r.text
+        r = await client.post(f"{API}/rosters/{roster_id}/publish", headers=cluster.auth("duty_head"))
+        assert r.status_code == 200, r.text
+        return roster_id, r.json()["shifts"]
+
+
 async def test_escalation_notifies_the_officer_of_the_published_roster(cluster: Cluster, amqp) -> None:
     now = datetime.now().astimezone()
     today = to_local(now).date()
@@ -38,17 +53,8 @@ async def test_escalation_notifies_the_officer_of_the_published_roster(cluster: 
     scheduling = cluster.start("scheduling")
     cluster.start("notify")
 
+    roster_id, shifts = await publish_roster_around(cluster, scheduling.base_url, today)
     async with httpx.AsyncClient(base_url=scheduling.base_url, timeout=10) as client:
-        period = {"start": (today - timedelta(days=1)).isoformat(), "end": (today + timedelta(days=1)).isoformat(),
-                  "officers_per_shift": 1}
-        r = await client.post(f"{API}/rosters", json=period, headers=cluster.auth("duty_head"))
-        assert r.status_code == 201, r.text
-        roster_id = r.json()["id"]
-        r = await client.post(f"{API}/rosters/{roster_id}/approve", headers=cluster.auth("secretary_general"))
-        assert r.status_code == 200, r.text
-        r = await client.post(f"{API}/rosters/{roster_id}/publish", headers=cluster.auth("duty_head"))
-        assert r.status_code == 200, r.text
-        shifts = r.json()["shifts"]
         now = datetime.now().astimezone()
         current = next(s for s in shifts if datetime.fromisoformat(s["start"]) <= now < datetime.fromisoformat(s["end"]))
         on_shift = set(current["officers"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,17 +59,27 @@ def _record_outbox_adds(runtime: Runtime) -> dict[str, list[dict[str, Any]]]:
     return added
 
 
-@pytest.fixture
-async def system(tmp_path: Path) -> AsyncIterator[System]:
-    users, tokens = demo.demo_users()
-    spool = tmp_path / "spool"
-    app, runtime = embedded(
-        users=users,
-        overrides={"spool_dir": spool, "store_url": f"memory://svc-{uuid.uuid4().hex}", "outbox_poll_seconds": 0.05},
-    )
+@asynccontextmanager
+async def running_system(spool: Path, *, users: Any = None, tokens: dict[str, str] | None = None,
+                         clock: Any = None, **overrides: Any) -> AsyncIterator[System]:
+    """All four services in one process on the in-memory broker, with what each adds to its outbox recorded.
+    ``users``/``tokens`` default to the demo's; ``overrides`` go to every service's settings."""
+    if users is None:
+        users, tokens = demo.demo_users()
+    settings = {"spool_dir": spool, "store_url": f"memory://svc-{uuid.uuid4().hex}", "outbox_poll_seconds": 0.05,
+                **overrides}
+    app, runtime = embedded(users=users, clock=clock, overrides=settings)
     await app.state.audit.setup()
     added = _record_outbox_adds(runtime)
     await runtime.start()
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://zhiban.test") as client:
-        yield System(client=client, runtime=runtime, tokens=tokens, spool=spool, app=app, added=added)
-    await runtime.stop()
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://zhiban.test") as client:
+            yield System(client=client, runtime=runtime, tokens=tokens or {}, spool=spool, app=app, added=added)
+    finally:
+        await runtime.stop()
+
+
+@pytest.fixture
+async def system(tmp_path: Path) -> AsyncIterator[System]:
+    async with running_system(tmp_path / "spool") as running:
+        yield running

@@ -8,14 +8,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from services import demo
-from services.app import embedded
 from shared.clock import ManualClock
 from tests.helpers import eventually, sample_report
-from tests.service.conftest import System, _record_outbox_adds
+from tests.service.conftest import System, running_system
 from tests.service.test_spine import escalation_view, incident_ids, publish_report
 
 START = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)  # 10:00 Shanghai, the day shift
@@ -24,16 +21,8 @@ START = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)  # 10:00 Shanghai, the day shif
 @pytest.fixture
 def manual_system(tmp_path: Path) -> Any:
     async def make(clock: ManualClock) -> AsyncIterator[System]:
-        users, tokens = demo.demo_users()
-        app, runtime = embedded(users=users, clock=clock, overrides={
-            "spool_dir": tmp_path / uuid.uuid4().hex, "store_url": f"memory://clk-{uuid.uuid4().hex}",
-            "outbox_poll_seconds": 0.05, "timer_poll_seconds": 3600})
-        await app.state.audit.setup()
-        added = _record_outbox_adds(runtime)
-        await runtime.start()
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://zhiban.test") as c:
-            yield System(client=c, runtime=runtime, tokens=tokens, spool=tmp_path, app=app, added=added)
-        await runtime.stop()
+        async with running_system(tmp_path / uuid.uuid4().hex, clock=clock, timer_poll_seconds=3600) as running:
+            yield running
 
     return make
 

@@ -6,23 +6,21 @@ and the shift leader on it may approve the review."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 
 from services import demo
-from services.app import embedded
 from shared.auth import Role
 from shared.clock import ManualClock
 from shared.contracts import OnDutyQuery
 from tests.helpers import eventually, sample_report
-from tests.service.conftest import System, _record_outbox_adds
+from tests.service.conftest import System, running_system
 from tests.service.test_escalation import requested
 from tests.service.test_escalation_clock import START
+from tests.service.test_scheduling_rosters import publish_roster as publish_through_api
 from tests.service.test_spine import escalation_view, incident_ids, publish_report
 
 API = "/api/v1/escalation"
@@ -34,30 +32,17 @@ async def system(tmp_path: Path) -> AsyncIterator[System]:
     """All four services on a ManualClock (2026-11-28 10:00 Shanghai, a Saturday), a short on-duty timeout."""
     users, tokens = demo.demo_users()
     tokens["shift_leader"] = users.issue(id="p-head", name="陈建国", roles=[Role.shift_leader])
-    app, runtime = embedded(users=users, clock=ManualClock(START), overrides={
-        "spool_dir": tmp_path / "spool", "store_url": f"memory://roster-{uuid.uuid4().hex}",
-        "outbox_poll_seconds": 0.05, "timer_poll_seconds": 3600, "on_duty_timeout_s": 0.5})
-    await app.state.audit.setup()
-    added = _record_outbox_adds(runtime)
-    await runtime.start()
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://zhiban.test") as client:
-        yield System(client=client, runtime=runtime, tokens=tokens, spool=tmp_path / "spool", app=app, added=added)
-    await runtime.stop()
+    async with running_system(tmp_path / "spool", users=users, tokens=tokens, clock=ManualClock(START),
+                              timer_poll_seconds=3600, on_duty_timeout_s=0.5) as running:
+        yield running
 
 
 async def publish_roster(system: System) -> tuple[str, dict]:
     """Draft, approve, publish 11-27…11-29 through scheduling's API; the shift covering START."""
-    r = await system.client.post(f"{SCHEDULING}/rosters", headers=system.auth("duty_head"),
-                                 json={"start": "2026-11-27", "end": "2026-11-29", "officers_per_shift": 1})
-    assert r.status_code == 201, r.text
-    roster_id = r.json()["id"]
-    r = await system.client.post(f"{SCHEDULING}/rosters/{roster_id}/approve", headers=system.auth("secretary_general"))
-    assert r.status_code == 200, r.text
-    r = await system.client.post(f"{SCHEDULING}/rosters/{roster_id}/publish", headers=system.auth("duty_head"))
-    assert r.status_code == 200, r.text
-    [current] = [s for s in r.json()["shifts"]
+    published = await publish_through_api(system, date(2026, 11, 27), date(2026, 11, 29), officers_per_shift=1)
+    [current] = [s for s in published["shifts"]
                  if datetime.fromisoformat(s["start"]) <= START < datetime.fromisoformat(s["end"])]
-    return roster_id, current
+    return published["id"], current
 
 
 def stop_answering(system: System) -> None:
