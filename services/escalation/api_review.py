@@ -38,29 +38,29 @@ def add_review_routes(router: APIRouter, svc: Any) -> None:
     @router.post("/incidents/{incident_id}/review:approve", summary="审核通过（可先修改后通过）")
     async def approve(incident_id: str, body: Approval, who: Reviewer) -> dict[str, Any]:
         async with domain_errors():
-            return _summary(await svc._review_step(incident_id, who, "approve", shown_revision=body.shown_revision,
+            return _summary(await svc.review_step(incident_id, who, "approve", shown_revision=body.shown_revision,
                                                    comment=body.comment, edits=body.edits))
 
     @router.post("/incidents/{incident_id}/review:return", summary="退回修改（须写明意见）")
     async def return_(incident_id: str, body: Returned, who: Reviewer) -> dict[str, Any]:
         async with domain_errors():
-            return _summary(await svc._review_step(incident_id, who, "return", shown_revision=body.shown_revision,
+            return _summary(await svc.review_step(incident_id, who, "return", shown_revision=body.shown_revision,
                                                    comment=body.comment))
 
     @router.post("/incidents/{incident_id}/review:submit", summary="退回后重新提交审核")
     async def resubmit(incident_id: str, body: Comment, who: Officer) -> dict[str, Any]:
         async with domain_errors():
-            return _summary(await svc._review_step(incident_id, who, "resubmit", shown_revision=None,
+            return _summary(await svc.review_step(incident_id, who, "resubmit", shown_revision=None,
                                                    comment=body.comment))
 
     @router.post("/incidents/{incident_id}/urgent", summary="紧急直报分管或主要领导（事后补审）")
     async def urgent(incident_id: str, body: Comment, who: Officer) -> dict[str, Any]:
         async with domain_errors():
-            return _summary(await svc._review_step(incident_id, who, "urgent", shown_revision=None,
+            return _summary(await svc.review_step(incident_id, who, "urgent", shown_revision=None,
                                                    comment=body.comment))
 
     @router.post("/incidents/{incident_id}/review:post", summary="紧急直报的事后补审")
     async def post(incident_id: str, body: Comment, who: Reviewer) -> dict[str, Any]:
         async with domain_errors():
-            return _summary(await svc._review_step(incident_id, who, "post_review", shown_revision=None,
+            return _summary(await svc.review_step(incident_id, who, "post_review", shown_revision=None,
                                                    comment=body.comment))

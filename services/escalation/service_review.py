@@ -50,7 +50,7 @@ class ReviewUseCases:
 
         return Actor(who.id, role), on_duty
 
-    async def _review_step(self: Any, incident_id: str, who: Principal, step: str, *, shown_revision: int | None,
+    async def review_step(self: Any, incident_id: str, who: Principal, step: str, *, shown_revision: int | None,
                            comment: str = "", edits: dict[str, Any] | None = None) -> dict[str, Any]:
         doc = await self.store.get(incident_id)
         if doc is None:

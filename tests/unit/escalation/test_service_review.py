@@ -41,7 +41,7 @@ async def test_level_iv_is_not_held_and_not_sent_to_leaders(h: Harness) -> None:
 
 async def test_the_shift_leader_on_duty_approves_and_the_leaders_are_told_once(h: Harness) -> None:
     doc = await h.open()
-    await h.svc._review_step("INC-1", SHIFT_LEADER, "approve", shown_revision=doc["revision"])
+    await h.svc.review_step("INC-1", SHIFT_LEADER, "approve", shown_revision=doc["revision"])
     after = await h.store.get("INC-1")
     assert after is not None
     assert after["review"]["state"] == "approved" and after["released_revision"] == doc["revision"]
@@ -70,7 +70,7 @@ async def test_an_approval_without_the_right_is_refused_and_nothing_is_written(
     doc = await h.open()
     before = await h.snapshot()
     with pytest.raises(ReviewError) as info:
-        await h.svc._review_step("INC-1", who, "approve", shown_revision=doc["revision"])
+        await h.svc.review_step("INC-1", who, "approve", shown_revision=doc["revision"])
     assert info.value.code == code and str(info.value)
     assert await h.snapshot() == before
 
@@ -81,7 +81,7 @@ async def test_a_stale_approval_is_refused_and_nothing_is_written(h: Harness) ->
     await h.follow_up(report_id="F-2", title="续报：死亡人数升至4人", casualties={"deaths": 4})
     before = await h.snapshot()
     with pytest.raises(ReviewError) as info:
-        await h.svc._review_step("INC-1", HEAD, "approve", shown_revision=shown)
+        await h.svc.review_step("INC-1", HEAD, "approve", shown_revision=shown)
     assert info.value.code == "stale_approval" and f"第{shown}版" in str(info.value)
     assert await h.snapshot() == before
     assert "l-vm-safety" not in await h.sent_to()
@@ -90,13 +90,13 @@ async def test_a_stale_approval_is_refused_and_nothing_is_written(h: Harness) ->
 async def test_return_then_resubmit_then_approve(h: Harness) -> None:
     doc = await h.open()
     with pytest.raises(ReviewError) as info:
-        await h.svc._review_step("INC-1", HEAD, "return", shown_revision=doc["revision"], comment=" ")
+        await h.svc.review_step("INC-1", HEAD, "return", shown_revision=doc["revision"], comment=" ")
     assert info.value.code == "comment_required"
-    doc = await h.svc._review_step("INC-1", HEAD, "return", shown_revision=doc["revision"], comment="伤亡人数需核实")
+    doc = await h.svc.review_step("INC-1", HEAD, "return", shown_revision=doc["revision"], comment="伤亡人数需核实")
     assert doc["review"]["state"] == "returned" and "l-vm-safety" not in await h.sent_to()
-    doc = await h.svc._review_step("INC-1", person("p-duty-1", "duty_officer"), "resubmit", shown_revision=None)
+    doc = await h.svc.review_step("INC-1", person("p-duty-1", "duty_officer"), "resubmit", shown_revision=None)
     assert doc["review"]["state"] == "awaiting_review"
-    doc = await h.svc._review_step("INC-1", HEAD, "approve", shown_revision=doc["revision"])
+    doc = await h.svc.review_step("INC-1", HEAD, "approve", shown_revision=doc["revision"])
     assert doc["review"]["state"] == "approved" and "l-vm-safety" in await h.sent_to()
     actions = [(e["action"], e["by"]) for e in doc["review"]["history"]]
     assert actions[-4:] == [("submitted", "system"), ("returned", "p-head"), ("submitted", "p-duty-1"), ("approved", "p-head")]
@@ -106,10 +106,10 @@ async def test_edit_then_approve_releases_the_edited_revision(h: Harness) -> Non
     doc = await h.open()
     before = await h.snapshot()
     with pytest.raises(ReviewError) as info:
-        await h.svc._review_step("INC-1", HEAD, "approve", shown_revision=doc["revision"], edits={"level": "IV"})
+        await h.svc.review_step("INC-1", HEAD, "approve", shown_revision=doc["revision"], edits={"level": "IV"})
     assert info.value.code == "bad_edit" and "level" in str(info.value)
     assert await h.snapshot() == before
-    doc = await h.svc._review_step("INC-1", HEAD, "approve", shown_revision=doc["revision"],
+    doc = await h.svc.review_step("INC-1", HEAD, "approve", shown_revision=doc["revision"],
                                    edits={"title": "武鸣区某化工厂爆炸事故（核实后）"})
     doc = await h.store.get("INC-1")
     assert doc is not None and doc["title"] == "武鸣区某化工厂爆炸事故（核实后）"
@@ -120,19 +120,19 @@ async def test_edit_then_approve_releases_the_edited_revision(h: Harness) -> Non
 
 async def test_urgent_bypass_reaches_only_the_leaders_then_is_reviewed_afterwards(h: Harness) -> None:
     await h.open()
-    doc = await h.svc._review_step("INC-1", person("p-duty-1", "duty_officer"), "urgent", shown_revision=None,
+    doc = await h.svc.review_step("INC-1", person("p-duty-1", "duty_officer"), "urgent", shown_revision=None,
                                    comment="爆炸仍在持续")
     assert doc["review"]["state"] == "awaiting_post_review"
     sent = await h.sent_to()
     assert "l-vm-safety" in sent and "party_committee_duty_room" not in sent and "市应急管理局" not in sent
     assert any(e["kind"] == "urgent_bypass" for e in doc["timeline"])
-    doc = await h.svc._review_step("INC-1", HEAD, "post_review", shown_revision=None, comment="补审同意")
+    doc = await h.svc.review_step("INC-1", HEAD, "post_review", shown_revision=None, comment="补审同意")
     assert doc["review"]["state"] == "post_reviewed"
 
 
 async def test_an_unknown_incident_is_a_lookup_error(h: Harness) -> None:
     with pytest.raises(LookupError, match="事件不存在"):
-        await h.svc._review_step("INC-NOPE", HEAD, "approve", shown_revision=0)
+        await h.svc.review_step("INC-NOPE", HEAD, "approve", shown_revision=0)
 
 
 async def test_a_level_decision_on_a_stale_revision_is_refused(h: Harness) -> None:

@@ -107,7 +107,7 @@ async def test_the_shift_leader_of_the_held_roster_may_approve_while_scheduling_
     await h.svc.on_roster_published(published("R-1", [shift("s-day", DAY, 10, ["p-duty-7"], "p-sl-9")], at=START))
     doc = await h.open()
     assert doc["review"]["state"] == "awaiting_review"
-    await h.svc._review_step("INC-1", person("p-sl-9", "shift_leader"), "approve", shown_revision=doc["revision"])
+    await h.svc.review_step("INC-1", person("p-sl-9", "shift_leader"), "approve", shown_revision=doc["revision"])
     assert "l-vm-safety" in await h.sent_to()
 
 
@@ -120,7 +120,7 @@ def away(cancelled: bool = False, acting: str | None = "l-vm-social") -> LeaderA
 async def approved_while_down(h: Harness) -> list[str]:
     await h.svc.on_roster_published(published("R-1", [shift("s-day", DAY, 10, ["p-duty-7"], "p-head")], at=START))
     doc = await h.open()
-    await h.svc._review_step("INC-1", HEAD, "approve", shown_revision=doc["revision"])
+    await h.svc.review_step("INC-1", HEAD, "approve", shown_revision=doc["revision"])
     return [p["person_id"] for p in await h.sends() if p["person_id"].startswith("l-")]
 
 

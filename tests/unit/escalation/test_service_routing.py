@@ -18,7 +18,7 @@ HEAD = person("p-head", "duty_head")
 
 async def approved(h: Harness, **changes: object) -> dict:
     doc = await h.open(**changes)
-    await h.svc._review_step("INC-1", HEAD, "approve", shown_revision=doc["revision"])
+    await h.svc.review_step("INC-1", HEAD, "approve", shown_revision=doc["revision"])
     out = await h.store.get("INC-1")
     assert out is not None
     return out
