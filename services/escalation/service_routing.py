@@ -18,6 +18,7 @@ from services.escalation.domain.routing import (
     Recipient,
     next_on_silence,
     route,
+    status_order_key,
     upward_refusal,
 )
 from shared.clock import as_utc, to_local
@@ -191,8 +192,10 @@ class RoutingUseCases:
         await self.store.add_timeline(event.incident_id, self._entry(
             f"notify:{event.notification_id}:{event.state.value}", "notification_status", text, event.at,
             notification_id=event.notification_id, state=event.state.value))
-        await self.store.set(event.incident_id, {f"notifications.{field_name(event.notification_id)}":
-                                                 event.state.value})
+        field = field_name(event.notification_id)
+        await self.store.set_if_newer(event.incident_id, f"notification_order.{field}",
+                                      status_order_key(event.state.value, event.at),
+                                      {f"notifications.{field}": event.state.value})
         happening = self._happening_of(doc, event)
         if happening is not None:
             await self._meet(event.incident_id, happening)

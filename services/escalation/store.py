@@ -50,6 +50,15 @@ class EscalationStore:
     async def set(self, incident_id: str, fields: dict[str, Any]) -> None:
         await self.incidents.update_one({"_id": incident_id}, {"$set": fields})
 
+    async def set_if_newer(self, incident_id: str, order_field: str, order_key: str, fields: dict[str, Any]) -> bool:
+        """Set ``fields`` only if ``order_key`` sorts after what ``order_field`` holds (or it holds nothing): events
+        that arrive out of order never move a value back."""
+        result = await self.incidents.update_one(
+            {"_id": incident_id, "$or": [{order_field: {"$exists": False}}, {order_field: {"$lt": order_key}}]},
+            {"$set": {**fields, order_field: order_key}},
+        )
+        return bool(result.modified_count)
+
     async def update_at_revision(
         self, incident_id: str, revision: int, fields: dict[str, Any], entries: list[dict[str, Any]]
     ) -> bool:

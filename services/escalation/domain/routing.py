@@ -8,7 +8,7 @@ Away leaders (travel, visit, leave — scheduling's itinerary) are replaced by w
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from services.escalation.domain.grading import at_least
 from services.escalation.domain.rules import Rules
@@ -184,3 +184,16 @@ def upward_refusal(level: str | None, upward: Upward, *, as_bulletin: bool) -> s
         return (f"{level}级事件（{upward.bulletin_only_from_level}级及以上）向{upward.name}报告只能使用经秘书长签批的"
                 f"《突发公共事件直报信息》，不能直接发送：请拟制直报信息并报批")
     return None
+
+
+# A notification's states as notify reports them, in the order they can happen; a failed_temporary is retried
+# (sending again), so it ranks with sending. Used to break ties between events stamped at the same instant.
+_STATUS_RANK = {"pending": 0, "sending": 1, "failed_temporary": 1, "sent": 2, "delivered": 3, "failed_permanent": 3,
+                "acknowledged": 4}
+
+
+def status_order_key(state: str, at: datetime) -> str:
+    """A text key that sorts notification status events in the order they happened — by time (UTC), then by how
+    far along the state is — so a status that arrives late (a redelivery, a retry) never moves the state back."""
+    utc = at.astimezone(UTC)
+    return f"{utc:%Y-%m-%dT%H:%M:%S.%f}|{_STATUS_RANK.get(state, 0)}"

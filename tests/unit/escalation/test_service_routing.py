@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from services.escalation.domain.rules import Rules
-from services.escalation.service_routing import UpwardRefused
+from services.escalation.service_routing import UpwardRefused, field_name
+from shared.contracts.events import DeliveryState, NotificationStatus
 from shared.contracts.notify import NotificationUnacknowledged
 from tests.unit.escalation.service_harness import Harness, make, minutes, person
 
@@ -82,3 +83,26 @@ async def test_nothing_goes_to_the_provincial_office_by_routing_or_reminder(rule
         await h.svc._send(doc, notification_id="x", person="province_duty_office", channels=["fax"],
                           purpose="cc", text="抄送省值班室")
     assert await h.snapshot() == before
+
+
+async def test_a_status_arriving_late_never_moves_the_notification_back(rules: Rules) -> None:
+    h = await make(rules, START)
+    await approved(h)
+    nid = next(p["notification_id"] for p in await h.sends() if p["person_id"] == "l-vm-safety")
+    field = field_name(nid)
+
+    def status(state: DeliveryState, after: int) -> NotificationStatus:
+        return NotificationStatus(notification_id=nid, incident_id="INC-1", person_id="l-vm-safety", state=state,
+                                  channel="phone", at=START + minutes(after))
+
+    async def state() -> str:
+        doc = await h.store.get("INC-1")
+        assert doc is not None
+        return str(doc["notifications"][field])
+
+    await h.svc.on_notification_status(status(DeliveryState.delivered, 2))
+    await h.svc.on_notification_status(status(DeliveryState.sending, 1))  # older, arrived late
+    await h.svc.on_notification_status(status(DeliveryState.sent, 2))  # same instant, less far along
+    assert await state() == "delivered"
+    await h.svc.on_notification_status(status(DeliveryState.acknowledged, 3))
+    assert await state() == "acknowledged"
