@@ -30,7 +30,7 @@ def asyncapi_yaml() -> str:
     broker = make_broker(ServiceSettings.build(**overrides))
     for component in build_components(list(SERVICES), broker=broker, clock=SystemClock(), overrides=overrides,
                                       seed_demo=False):
-        for router in component.bus_routers:
+        for router in [*component.bus_routers, *component.in_memory_routers]:
             broker.include_router(router)
     spec = AsyncAPI(broker, title="Zhiban 值班 bus", version="1", description=DESCRIPTION)
     # FastStream's channel order varies between runs; sort so the committed file is reproducible

@@ -136,16 +136,39 @@ class Bus:
             await self.park(msg, code="retries_exhausted", consumer=c.name,
                             reason_zh=f"重试{max_retries}次仍未成功，转人工处理：{reason}")
             return
+        routing_key, user = delivered_as(msg, c)
         await self.broker.declare_queue(retry_queue(c, delay_ms=delay_ms))
         await self.broker.publish(
             msg.body,
             queue=c.retry_queue_name,
             persist=True,
             message_id=msg.message_id,
-            headers={**headers, RETRIES_HEADER: retries},
+            # the original routing key and broker-validated user travel as headers: the message comes back
+            # from the retry queue on the default exchange, keyed by the queue's name, and this service may
+            # not publish as another user (RabbitMQ refuses a user_id that is not the connection's)
+            headers={**headers, RETRIES_HEADER: retries, RETRIED_ROUTING_KEY: routing_key, RETRIED_USER: user or ""},
             content_type=msg.content_type,
-            user_id=getattr(msg.raw_message, "user_id", None),
         )
+
+
+RETRIED_ROUTING_KEY = "x-zhiban-retried-routing-key"
+RETRIED_USER = "x-zhiban-retried-user-id"
+
+
+def delivered_as(msg: Any, c: Consumer) -> tuple[str, str | None]:
+    """The routing key and broker-validated user (AMQP ``user_id``) a message was first published with.
+
+    A message back from the consumer's own retry queue arrives on the default exchange keyed by the work
+    queue's name, published by this service: its original key and user are in the headers ``retry_later``
+    set. Only then are those headers trusted — no publisher on zhiban.events can deliver that way, and a
+    header a unit system sets on its own report is ignored."""
+    raw = msg.raw_message
+    routing_key = getattr(raw, "routing_key", "") or ""
+    user = getattr(raw, "user_id", None)
+    if getattr(raw, "exchange", None) == "" and routing_key == c.queue_name:
+        headers = msg.headers or {}
+        return str(headers.get(RETRIED_ROUTING_KEY) or ""), (str(headers.get(RETRIED_USER) or "") or None)
+    return routing_key, user
 
 
 def body_problem(body: bytes, *, max_bytes: int) -> Parked | None:

@@ -65,6 +65,25 @@ class Outbox:
         finally:
             self._wake.set()
 
+    async def add_many(self, events: list[tuple[str, str, BaseModel]]) -> None:
+        """Store several events in one write (in this order); one already stored is left as it is."""
+        if len(events) == 1:
+            await self.add(*events[0])
+            return
+        now = self.clock.now()
+        docs = [{"_id": event_id, "routing_key": routing_key, "payload": message.model_dump(mode="json", by_alias=True),
+                 "added_at": now, "seq": self._next_seq(now), "attempts": 0}
+                for event_id, routing_key, message in events]
+        try:
+            await self.collection.insert_many(docs, ordered=False)
+        except Exception as exc:
+            details = getattr(exc, "details", {}) or {}
+            failures = details.get("writeErrors") or []
+            if not (is_duplicate_key(exc) or (failures and all(f.get("code") == 11000 for f in failures))):
+                raise
+        finally:
+            self._wake.set()
+
     def _next_seq(self, now: datetime) -> str:
         """Order of publication: the time it was added, then the order within this process (the clock of a
         replay may stand still). Sorts as text, so no counter document is written for every event."""

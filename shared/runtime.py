@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 from fastapi import APIRouter, FastAPI
@@ -34,6 +34,16 @@ class Component:
     startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     background: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)
+    # subscribers that run only on the in-process bus (and are documented in the AsyncAPI document): on the
+    # real broker the ``pumps`` consume those queues instead (intake's reports, docs/adr/0004)
+    in_memory_routers: list[RabbitRouter] = field(default_factory=list)
+    pumps: list[Pump] = field(default_factory=list)
+
+
+class Pump(Protocol):
+    async def start(self, broker: RabbitBroker) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 def new_router(bus_of: Any, settings: ServiceSettings) -> RabbitRouter:
@@ -63,6 +73,9 @@ class Runtime:
             await self.broker.declare_queue(parking_queue())
             # aio-pika's robust connection reconnects by itself after a broker outage and restores the channels
             # and consumers; the outboxes kept what could not be published meanwhile: send it at once
+            for component in self.components:
+                for pump in component.pumps:
+                    await pump.start(self.broker)
             connection = getattr(self.broker, "_connection", None)
             for component in self.components:
                 if connection is not None and (outbox := component.state.get("outbox")) is not None:
@@ -87,12 +100,15 @@ class Runtime:
             await self._test_broker.__aexit__(None, None, None)
             self._test_broker = None
         else:
+            for component in self.components:
+                for pump in component.pumps:
+                    await pump.stop()
             await self.broker.stop()
 
 
 def build_runtime(broker: RabbitBroker, components: list[Component], *, in_memory: bool) -> Runtime:
     for component in components:
-        for router in component.bus_routers:
+        for router in [*component.bus_routers, *(component.in_memory_routers if in_memory else [])]:
             broker.include_router(router)
     return Runtime(broker=broker, components=components, in_memory=in_memory)
 

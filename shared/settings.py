@@ -59,6 +59,10 @@ class IntakeSettings(ServiceSettings):
     # source.system -> RabbitMQ user allowed to publish for it; empty = only the guest/dev user is trusted
     system_users: dict[str, str] = Field(default_factory=dict)
     batch_limit: int = Field(default=100, ge=1)
+    # reports of one partition placed together under one claim, at most (service.py ``receive``)
+    placement_batch: int = Field(default=256, ge=1, le=10_000)
+    # unacknowledged reports in flight on the report pump's channel (real broker; report_pump.py)
+    report_prefetch: int = Field(default=256, ge=1, le=65_535)
     attachment_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     # GB/T 2260 code of the region this duty office serves (any level); 4501 = 南宁市
     region: str = Field(default="450100", pattern=r"^\d{6}$")

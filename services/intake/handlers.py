@@ -12,7 +12,7 @@ from faststream.rabbit.annotations import RabbitMessage
 from services.intake.domain.errors import ReportRejected
 from services.intake.partitions import partition_bindings, partition_consumer
 from services.intake.service import IntakeService, Sender
-from shared.bus import Bus, Parked, body_digest, subscribe
+from shared.bus import Bus, Parked, body_digest, delivered_as, subscribe
 from shared.contracts import IncidentGraded
 from shared.settings import IntakeSettings
 from shared.topology import EVENTS, PARKING_EXCHANGE, Consumer, consumer, parking_queue, work_queue
@@ -20,29 +20,34 @@ from shared.topology import EVENTS, PARKING_EXCHANGE, Consumer, consumer, parkin
 
 def register(
     router: RabbitRouter,
+    reports_router: RabbitRouter,
     keeper_router: RabbitRouter,
     bus_of: Callable[[], Bus],
     svc: IntakeService,
     settings: IntakeSettings,
 ) -> list[Consumer]:
-    """``keeper_router`` has no parking guard: whatever reaches parking is kept as it is. Returns the
-    report consumers this process runs (one queue, or its share of the partition queues)."""
+    """``keeper_router`` has no parking guard: whatever reaches parking is kept as it is. ``reports_router``
+    holds the report subscribers, which run on the in-process bus only: on the real broker report_pump.py
+    consumes the same queues. Returns the report consumers this process runs (one queue, or its share of
+    the partition queues)."""
 
-    async def receive_report(_: Any, msg: RabbitMessage) -> None:
-        """A county or department system reports an incident (zhiban.report/1) on report.<area>.<system>."""
-        try:
-            report = svc.normalise(bytes(msg.body))
-        except ReportRejected as refused:
-            raise parked_for(refused) from None
-        raw = msg.raw_message
-        sender = Sender(channel="bus", user=getattr(raw, "user_id", None), routing_key=getattr(raw, "routing_key", None))
-        await svc.receive(report, sender=sender)
+    def receiver(c: Consumer) -> Any:
+        async def receive_report(_: Any, msg: RabbitMessage) -> None:
+            """A county or department system reports an incident (zhiban.report/1) on report.<area>.<system>."""
+            try:
+                report = svc.normalise(bytes(msg.body))
+            except ReportRejected as refused:
+                raise parked_for(refused) from None
+            routing_key, user = delivered_as(msg, c)
+            await svc.receive(report, sender=Sender(channel="bus", user=user, routing_key=routing_key))
+
+        return receive_report
 
     consumers = report_consumers(settings)
     for c in consumers:
         partitioned = settings.partitions > 1
-        subscribe(router, bus_of, c, dict[str, Any], settings, single_active=partitioned,
-                  name=f"receive_report_{c.name.replace('.', '_')}" if partitioned else None)(receive_report)
+        subscribe(reports_router, bus_of, c, dict[str, Any], settings, single_active=partitioned,
+                  name=f"receive_report_{c.name.replace('.', '_')}" if partitioned else None)(receiver(c))
 
     @subscribe(router, bus_of, consumer("intake", "incident-graded"), IncidentGraded, settings)
     async def on_graded(event: IncidentGraded, msg: RabbitMessage) -> None:

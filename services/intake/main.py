@@ -7,6 +7,7 @@ from faststream.rabbit import RabbitBroker, RabbitRouter
 from services.intake.api import build_api
 from services.intake.domain.textsim import warm_up
 from services.intake.handlers import bind_partitions, register
+from services.intake.report_pump import ReportPump
 from services.intake.service import IntakeService
 from services.intake.store import IntakeStore
 from shared.bus import Bus
@@ -24,8 +25,9 @@ def build(settings: IntakeSettings, *, broker: RabbitBroker, clock: Clock) -> Co
     store = IntakeStore(db)
     svc = IntakeService(store=store, outbox=outbox, clock=clock, settings=settings)
     router = new_router(lambda: bus, settings)
+    reports_router = new_router(lambda: bus, settings)
     keeper = RabbitRouter()
-    register(router, keeper, lambda: bus, svc, settings)
+    consumers = register(router, reports_router, keeper, lambda: bus, svc, settings)
 
     async def bind() -> None:
         await bind_partitions(broker, settings, svc)
@@ -39,4 +41,6 @@ def build(settings: IntakeSettings, *, broker: RabbitBroker, clock: Clock) -> Co
         startup=[store.setup, outbox.setup, load_dictionary],
         background=[lambda: outbox.relay_forever(every_s=settings.outbox_poll_seconds), bind],
         state={"service": svc, "outbox": outbox, "bus": bus, "store": store},
+        in_memory_routers=[reports_router],
+        pumps=[ReportPump(svc, lambda: bus, settings, consumers)],
     )

@@ -29,7 +29,7 @@ from services.intake.domain.matching import IncidentView, MatchConfig, MatchDeci
 from services.intake.domain.normalise import parse_report
 from services.intake.partitions import partition_of
 from services.intake.placement_index import CachedIncident, PartitionIndex
-from services.intake.service_incidents import IncidentWriter
+from services.intake.service_incidents import IncidentWriter, Writes
 from services.intake.store import IntakeStore, report_key
 from shared.bus import Parked, RetryLater
 from shared.clock import Clock, as_utc
@@ -81,6 +81,18 @@ class ReceiveResult:
         }
 
 
+@dataclass
+class _Waiting:
+    """A report waiting for its partition's placer, and where its outcome goes."""
+
+    report: ReportV1
+    key: str
+    sender: Sender
+    extra: dict[str, Any] | None
+    now: datetime
+    result: asyncio.Future[ReceiveResult]
+
+
 def incident_id_for(primary: ReportV1) -> str:
     digest = hashlib.sha256("/".join(primary.key).encode()).hexdigest()[:10].upper()
     day = primary.received_at or primary.occurred_at
@@ -100,6 +112,8 @@ class IntakeService:
         self.match = match or MatchConfig()
         self.writer = IncidentWriter(store, outbox, self.areas)
         self._locks: dict[str, asyncio.Lock] = {}
+        self._waiting: dict[int, list[_Waiting]] = {}
+        self._placers: dict[int, asyncio.Task[None]] = {}
         self._indexes: dict[int, PartitionIndex] = {}
         self._holder = f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
@@ -132,47 +146,115 @@ class IntakeService:
 
     # ---- receive ---------------------------------------------------------------------------------
     async def receive(self, report: ReportV1, *, sender: Sender, extra: dict[str, Any] | None = None) -> ReceiveResult:
-        """Place one normalised report (received_at set). ``extra`` is kept on the report document
-        (recording officer, callback number, ids of kept originals)."""
+        """Place one normalised report (received_at set now). ``extra`` is kept on the report document
+        (recording officer, callback number, ids of kept originals).
+
+        Reports that arrive together (the bus delivers many at once; a batch over HTTP) are placed together:
+        the first one starts its partition's placer, which takes every report of that partition waiting by
+        then — up to ``placement_batch`` — and places them one after the other in the order received, under
+        one claim, deciding each against the index as the ones before it left it, and writes them at once
+        (``Writes``). Alone, a report is a batch of one."""
         self.check_sender(report, sender)
         now = self.clock.now()
         report = report.with_received_at(now)
-        key = report_key(*report.key)
-        if await self.store.get_report(key) is not None:
-            return await self._duplicate(key, now)
         partition = self.partition(report)
+        waiting = _Waiting(report, report_key(*report.key), sender, extra, now, asyncio.get_running_loop().create_future())
+        self._waiting.setdefault(partition, []).append(waiting)
+        if partition not in self._placers:
+            self._placers[partition] = asyncio.create_task(self._placer(partition), name=f"intake:place:{partition}")
+        return await asyncio.shield(waiting.result)  # a caller that goes away does not stop the placement
+
+    async def _placer(self, partition: int) -> None:
+        queue = self._waiting[partition]
+        try:
+            while True:
+                await asyncio.sleep(0)  # let the reports delivered meanwhile join this batch
+                if not queue:
+                    return
+                batch = queue[:self.settings.placement_batch]
+                del queue[:len(batch)]
+                try:
+                    outcomes = await self._place_batch(partition, batch)
+                except Exception as exc:
+                    if len(batch) > 1 and not isinstance(exc, RetryLater | Parked):
+                        # one report's trouble must not fail the others: place them one by one
+                        outcomes = [await self._place_alone(partition, w) for w in batch]
+                    else:
+                        outcomes = [exc] * len(batch)
+                for w, outcome in zip(batch, outcomes, strict=True):
+                    if w.result.done():
+                        continue
+                    if isinstance(outcome, BaseException):
+                        w.result.set_exception(outcome)
+                    else:
+                        w.result.set_result(outcome)
+        finally:
+            del self._placers[partition]
+            for w in queue:  # cancelled (shutting down): nobody will place them here
+                if not w.result.done():
+                    w.result.set_exception(RetryLater("intake is stopping"))
+            queue.clear()
+
+    async def _place_alone(self, partition: int, waiting: _Waiting) -> ReceiveResult | BaseException:
+        try:
+            return (await self._place_batch(partition, [waiting]))[0]
+        except Exception as exc:
+            return exc
+
+    async def _place_batch(self, partition: int, batch: list[_Waiting]) -> list[ReceiveResult | BaseException]:
+        """Place a batch of one partition's reports under one claim; one outcome per report, in order."""
+        outcomes: list[ReceiveResult | BaseException | None] = [None] * len(batch)
+        duplicates: list[int] = []
         async with self._placement(partition) as index:
-            if await self.store.get_report(key) is not None:
-                return await self._duplicate(key, now, index)
-            decision = await self._decide(report, partition, index)
-            missing = missing_elements(report)
-            incident_id = decision.incident_id or incident_id_for(report)
-            stored = report.model_dump(mode="json", by_alias=True)
-            doc = {
-                "_id": key,
-                "system": report.source.system,
-                "report_id": report.source.report_id,
-                "unit": report.source.unit,
-                "channel": report.channel.value,
-                "report": stored,
-                "received_at": as_utc(report.received_at or now),
-                "recorded_at": now,
-                "incident_id": incident_id,
-                "primary": decision.incident_id is None,
-                "missing_elements": missing,
-                "duplicates": 0,
-                "sender": {"channel": sender.channel, "user": sender.user},
-                "match": {"score": decision.score, "features": decision.features, "reason": decision.reason_zh},
-                **(extra or {}),
-            }
-            if not await self.store.insert_report(doc):
-                return await self._duplicate(key, now, index)
-            as_stored = ReportV1.model_validate(stored)  # what a later read of the store gives
-            if decision.incident_id is None:
-                await self.writer.open(incident_id, as_stored, key, partition, now, index=index)
-                primary = True
-            else:
-                primary = await self.writer.attach(incident_id, as_stored, key, decision, now, index=index)
+            known = await self.store.reports_by_key(list({w.key for w in batch}))
+            plan = Writes()
+            placed: set[str] = set()
+            for i, w in enumerate(batch):
+                if w.key in known or w.key in placed:
+                    duplicates.append(i)
+                    continue
+                placed.add(w.key)
+                outcomes[i] = await self._plan(w, partition, index, plan)
+            if not await plan.flush(self.store, self.outbox):
+                index.reset()  # an incident to open was there already: read the store again when next needed
+            for i in duplicates:
+                w = batch[i]
+                try:
+                    outcomes[i] = await self._duplicate(w.key, w.now, index)
+                except Exception as exc:
+                    outcomes[i] = exc
+        return [o for o in outcomes if o is not None]
+
+    async def _plan(self, w: _Waiting, partition: int, index: PartitionIndex, plan: Writes) -> ReceiveResult:
+        report, key, now = w.report, w.key, w.now
+        decision = await self._decide(report, partition, index)
+        missing = missing_elements(report)
+        incident_id = decision.incident_id or incident_id_for(report)
+        stored = report.model_dump(mode="json", by_alias=True)
+        doc = {
+            "_id": key,
+            "system": report.source.system,
+            "report_id": report.source.report_id,
+            "unit": report.source.unit,
+            "channel": report.channel.value,
+            "report": stored,
+            "received_at": as_utc(report.received_at or now),
+            "recorded_at": now,
+            "incident_id": incident_id,
+            "primary": decision.incident_id is None,
+            "missing_elements": missing,
+            "duplicates": 0,
+            "sender": {"channel": w.sender.channel, "user": w.sender.user},
+            "match": {"score": decision.score, "features": decision.features, "reason": decision.reason_zh},
+            **(w.extra or {}),
+        }
+        plan.add_report(doc)
+        as_stored = ReportV1.model_validate(stored)  # what a later read of the store gives
+        if decision.incident_id is None:
+            await self.writer.open(incident_id, as_stored, key, partition, now, index=index, plan=plan)
+            primary = True
+        else:
+            primary = await self.writer.attach(incident_id, as_stored, key, decision, now, index=index, plan=plan)
         return ReceiveResult("opened" if decision.incident_id is None else "attached", incident_id, key, missing,
                              primary, doc["match"])
 

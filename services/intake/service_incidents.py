@@ -5,8 +5,11 @@ incident's timeline and every event through the outbox under a deterministic id.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from pydantic import BaseModel
 
 from services.intake.domain.areas import AreaTable
 from services.intake.domain.elements import missing_elements
@@ -27,6 +30,73 @@ def event_time(report: ReportV1) -> datetime:
     return as_utc(when)
 
 
+@dataclass
+class _IncidentUpdate:
+    fields: dict[str, Any] = field(default_factory=dict)
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    add_keys: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Writes:
+    """Everything one placement writes — one report, or a batch of them under one claim — kept in memory
+    until ``flush``, which writes it in the order that keeps a crash repairable (service.py): the new
+    reports first (a redelivered report then finds its document and ``repair`` finishes the rest), then the
+    incidents, the changed report flags, and last the outbox events. An incident opened and attached to in
+    one batch is written once; an incident attached to twice gets one update."""
+
+    reports: list[dict[str, Any]] = field(default_factory=list)
+    new_incidents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    updates: dict[str, _IncidentUpdate] = field(default_factory=dict)
+    flags: dict[str, dict[str, Any]] = field(default_factory=dict)
+    events: list[tuple[str, str, BaseModel]] = field(default_factory=list)
+    opened: list[str] = field(default_factory=list)  # incident ids: their insert found one already there
+
+    def add_report(self, doc: dict[str, Any]) -> None:
+        self.reports.append(doc)
+
+    def open(self, doc: dict[str, Any]) -> None:
+        self.new_incidents[doc["_id"]] = doc
+
+    def update(self, incident_id: str, fields: dict[str, Any], entries: list[dict[str, Any]],
+               add_keys: list[str]) -> None:
+        new = self.new_incidents.get(incident_id)
+        if new is not None:  # opened in this batch: amend the document still to be inserted
+            new.update(fields)
+            new["timeline"].extend(entries)
+            new["report_keys"].extend(k for k in add_keys if k not in new["report_keys"])
+            return
+        pending = self.updates.setdefault(incident_id, _IncidentUpdate())
+        pending.fields.update(fields)
+        pending.entries.extend(entries)
+        pending.add_keys.extend(k for k in add_keys if k not in pending.add_keys)
+
+    def set_report(self, key: str, fields: dict[str, Any]) -> None:
+        for doc in self.reports:  # still to be inserted: change it before it is
+            if doc["_id"] == key:
+                doc.update(fields)
+                return
+        self.flags.setdefault(key, {}).update(fields)
+
+    def event(self, event_id: str, routing_key: str, message: BaseModel) -> None:
+        self.events.append((event_id, routing_key, message))
+
+    async def flush(self, store: IntakeStore, outbox: Outbox) -> bool:
+        """Write it all; False when an incident to open was there already (a repair: read the store again)."""
+        fresh = True
+        if self.reports:
+            await store.insert_reports(self.reports)
+        if self.new_incidents:
+            fresh = await store.insert_incidents(list(self.new_incidents.values()))
+        for incident_id, pending in self.updates.items():
+            await store.update_incident(incident_id, pending.fields, pending.entries, add_keys=pending.add_keys)
+        for key, fields in self.flags.items():
+            await store.set_report(key, fields)
+        if self.events:
+            await outbox.add_many(self.events)
+        return fresh
+
+
 class IncidentWriter:
     def __init__(self, store: IntakeStore, outbox: Outbox, areas: AreaTable) -> None:
         self.store = store
@@ -34,11 +104,12 @@ class IncidentWriter:
         self.areas = areas
 
     async def open(self, incident_id: str, report: ReportV1, key: str, partition: int, now: datetime,
-                   entry: dict[str, Any] | None = None, *, index: PartitionIndex | None = None) -> None:
+                   entry: dict[str, Any] | None = None, *, index: PartitionIndex | None = None,
+                   plan: Writes | None = None) -> None:
         """``report`` as stored (parsed back from the report document), so the index holds what a store
-        read would give."""
+        read would give. With ``plan`` the writes wait in it (a batch); without, they are made now."""
         missing = missing_elements(report)
-        inserted = await self.store.insert_incident({
+        doc = {
             "_id": incident_id,
             "opened_at": now,
             "updated_at": now,
@@ -59,7 +130,12 @@ class IncidentWriter:
             "casualties": report.casualties.model_dump(),
             "timeline": [entry or {"at": now, "kind": "opened", "report": key,
                                    "text": f"首报：{report.source.unit}（{report.source.report_id}）"}],
-        })
+        }
+        if plan is not None:
+            plan.open(doc)
+            inserted = True  # as far as this batch knows: flush says otherwise, and the caller resets the index
+        else:
+            inserted = await self.store.insert_incident(doc)
         if index is not None:
             if inserted:
                 index.put(CachedIncident(incident_id, key, report.casualties.model_dump(), event_time(report),
@@ -67,27 +143,33 @@ class IncidentWriter:
             else:  # it existed already (a repair): read it again from the store when next needed
                 index.reset()
         event = IncidentOpened(incident_id=incident_id, opened_at=now, primary=report, missing_elements=missing)
-        await self.outbox.add(f"{INCIDENT_OPENED}:{incident_id}", INCIDENT_OPENED, event)
+        await self._event(plan, f"{INCIDENT_OPENED}:{incident_id}", INCIDENT_OPENED, event)
+
+    async def _event(self, plan: Writes | None, event_id: str, routing_key: str, message: BaseModel) -> None:
+        if plan is not None:
+            plan.event(event_id, routing_key, message)
+        else:
+            await self.outbox.add(event_id, routing_key, message)
 
     async def attach(self, incident_id: str, report: ReportV1, key: str, decision: MatchDecision, now: datetime,
-                     *, index: PartitionIndex | None = None) -> bool:
+                     *, index: PartitionIndex | None = None, plan: Writes | None = None) -> bool:
         """Returns whether the attached report became the primary (it was received earlier). ``report``
         as stored, its document already inserted with ``primary`` false."""
         entry = {"at": now, "kind": "report_attached", "report": key, "unit": report.source.unit,
                  "score": decision.score, "features": decision.features,
                  "text": f"并入报告：{report.source.unit}（{report.source.report_id}）。{decision.reason_zh}"}
         _, new_primary = await self.refresh(incident_id, now, [entry], add_keys=[key], index=index,
-                                            added={key: report})
+                                            added={key: report}, plan=plan)
         now_primary = new_primary == key
         event = ReportAttached(incident_id=incident_id, attached_at=now, report=report, reason=decision.reason_zh,
                                now_primary=now_primary)
-        await self.outbox.add(f"{REPORT_ATTACHED}:{key}", REPORT_ATTACHED, event)
+        await self._event(plan, f"{REPORT_ATTACHED}:{key}", REPORT_ATTACHED, event)
         return now_primary
 
     async def refresh(self, incident_id: str, now: datetime, entries: list[dict[str, Any]], *,
                       add_keys: list[str] | None = None, remove_keys: list[str] | None = None,
-                      index: PartitionIndex | None = None, added: dict[str, ReportV1] | None = None
-                      ) -> tuple[str, str]:
+                      index: PartitionIndex | None = None, added: dict[str, ReportV1] | None = None,
+                      plan: Writes | None = None) -> tuple[str, str]:
         """Recompute the primary and the combined facts from the incident's reports (as stored now);
         record the changes on the timeline. Returns (old primary key, new primary key).
 
@@ -104,11 +186,15 @@ class IncidentWriter:
             docs = await self.store.reports_of(incident_id)
             stored = {d["_id"]: ReportV1.model_validate(d["report"]) for d in docs}
             flags = {d["_id"]: bool(d["primary"]) for d in docs}
+            # a batch (``plan``) has not written the added reports yet; without one they are in ``docs``
+            stored.update({k: r for k, r in (added or {}).items() if k not in stored})
+            flags.update({k: False for k in (added or {}) if k not in flags})
             old_primary, old_casualties, status = incident["primary_report"], incident.get("casualties"), \
                 incident["status"]
         reports = list(stored.values())
         entries = list(entries)
         if not reports:
+            assert plan is None, "a batch only adds reports"
             await self.store.update_incident(incident_id, {"status": "empty", "updated_at": now}, entries,
                                              remove_keys=remove_keys or [])
             if index is not None:
@@ -126,7 +212,10 @@ class IncidentWriter:
                                     f"改为首报（原首报 {old_primary}）"})
             for key, was_primary in list(flags.items()):
                 if was_primary != (key == new_primary):
-                    await self.store.set_report(key, {"primary": key == new_primary})
+                    if plan is not None:
+                        plan.set_report(key, {"primary": key == new_primary})
+                    else:
+                        await self.store.set_report(key, {"primary": key == new_primary})
                     flags[key] = key == new_primary
         times = [event_time(r) for r in reports]
         casualties = merged.casualties.model_dump()
@@ -137,8 +226,12 @@ class IncidentWriter:
             "event_from": min(times), "event_to": max(times), "casualties": casualties,
             "missing_elements": missing_elements(merged), "status": status if status != "empty" else "open",
         }
-        await self.store.update_incident(incident_id, fields, entries, add_keys=add_keys or [],
-                                         remove_keys=remove_keys or [])
+        if plan is not None:
+            assert not remove_keys, "a batch only adds reports"
+            plan.update(incident_id, fields, entries, add_keys or [])
+        else:
+            await self.store.update_incident(incident_id, fields, entries, add_keys=add_keys or [],
+                                             remove_keys=remove_keys or [])
         if index is not None:
             if fields["status"] == "open":
                 index.put(CachedIncident(incident_id, new_primary, casualties, min(times), max(times), stored, flags))

@@ -9,6 +9,13 @@ from typing import Any
 from shared.store import is_duplicate_key
 
 
+def _only_duplicates(exc: BaseException) -> bool:
+    """A BulkWriteError whose every failure is a duplicate key (code 11000)."""
+    errors = getattr(exc, "details", {}) or {}
+    failures = errors.get("writeErrors") or []
+    return bool(failures) and all(f.get("code") == 11000 for f in failures) and not errors.get("writeConcernErrors")
+
+
 def report_key(system: str, report_id: str) -> str:
     return f"{system}/{report_id}"
 
@@ -44,6 +51,21 @@ class IntakeStore:
                 return False
             raise
 
+    async def insert_reports(self, docs: list[dict[str, Any]]) -> None:
+        """A batch of new reports, checked absent under the placement claim: a duplicate key here means
+        the claim was lost meanwhile, and raises (the batch is placed again, one report at a time)."""
+        if len(docs) == 1:
+            await self.reports.insert_one(docs[0])
+        else:
+            await self.reports.insert_many(docs, ordered=True)
+
+    async def reports_by_key(self, keys: list[str]) -> dict[str, dict[str, Any]]:
+        """The reports among ``keys`` received before, in one query."""
+        if len(keys) == 1:
+            doc = await self.reports.find_one({"_id": keys[0]})
+            return {doc["_id"]: doc} if doc is not None else {}
+        return {d["_id"]: d for d in await self.reports.find({"_id": {"$in": keys}}).to_list(None)}
+
     async def count_duplicate(self, key: str, at: datetime) -> dict[str, Any] | None:
         return await self.reports.find_one_and_update(
             {"_id": key}, {"$inc": {"duplicates": 1}, "$set": {"last_duplicate_at": at}}, return_document=True
@@ -61,6 +83,18 @@ class IntakeStore:
             return True
         except Exception as exc:
             if is_duplicate_key(exc):
+                return False
+            raise
+
+    async def insert_incidents(self, docs: list[dict[str, Any]]) -> bool:
+        """False when one of them was there already (a repair opened it): the others are inserted."""
+        if len(docs) == 1:
+            return await self.insert_incident(docs[0])
+        try:
+            await self.incidents.insert_many(docs, ordered=False)
+            return True
+        except Exception as exc:
+            if is_duplicate_key(exc) or _only_duplicates(exc):
                 return False
             raise
 
