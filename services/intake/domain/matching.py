@@ -16,12 +16,14 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
 
 from shared.contracts import ReportV1
 from shared.contracts.report import Category
 
 from .areas import AreaRelation, AreaTable
-from .textsim import char_similarity, similarity, tokens
+from .textsim import bag, bag_similarity, char_similarity, words
 
 C = Category
 # A leading town or sub-district ("黎塘镇", "大沙田街道") says where, but not which site.
@@ -103,25 +105,113 @@ def _when(report: ReportV1) -> tuple[datetime | None, bool]:
     return (report.occurred_at, True) if report.occurred_at else (report.received_at, False)
 
 
-def _area_words(report: ReportV1, areas: AreaTable) -> set[str]:
-    """Names of the report's area and its ancestors, with and without the 县/区/市 suffix."""
+def _area_words(code: str | None, areas: AreaTable) -> set[str]:
+    """Names of a report's area and its ancestors, with and without the 县/区/市 suffix."""
     words: set[str] = set()
-    if report.area_code:
-        for code in (report.area_code, *areas.ancestors(report.area_code)):
-            name = areas.name(code) or ""
+    if code:
+        for c in (code, *areas.ancestors(code)):
+            name = areas.name(c) or ""
             words.update({name, name[:-1], name[:2]})
     return {w for w in words if len(w) >= 2}
 
 
+# ---- what each report brings to every comparison, computed once ----------------------------------------
+# An open incident's reports are compared again with every new report near it, so everything derived from
+# one report alone (segmentation, effective area, stripped place) is kept, keyed by the fields it derives
+# from (reports are immutable values; the key is their content, so a report read again from the store hits).
+# What also depends on the other report's area (the area names dropped from both texts) is kept per pair of
+# area codes. Caches are bounded; a miss only recomputes the same values.
+_PROFILES = 4096
+_PER_PROFILE_PAIRS = 64
+
+
+@dataclass(frozen=True)
+class _Drop:
+    """The area names dropped from both texts of a pair: the union and its longest-first order."""
+
+    words: set[str]
+    longest_first: list[str]
+
+
+@lru_cache(maxsize=1024)
+def _drop(code_a: str | None, code_b: str | None, areas: AreaTable) -> _Drop:
+    # built exactly as it always was (a fresh union, in this order): _strip's order for equal lengths is the
+    # set's iteration order, so the same construction keeps every stripped text the same
+    words = _area_words(code_a, areas) | _area_words(code_b, areas)
+    return _Drop(words, sorted(words, key=len, reverse=True))
+
+
+@dataclass(frozen=True)
+class _PlaceSide:
+    bag: str  # textsim.bag of the place's words
+    bare: str  # the place without area names
+    specific: int  # characters left once a leading town is removed too
+
+
+@dataclass(eq=False)
+class _Profile:
+    effective: str | None  # the area code, narrowed to the one county its words name (_effective_area)
+    place: str  # stripped
+    full: str  # place, title and text, for finding the other report's place in
+    _place_words: tuple[str, ...] | None = None
+    _body_words: tuple[str, ...] | None = None
+    _places: dict[tuple[str | None, str | None], _PlaceSide] = field(default_factory=dict)
+    _bodies: dict[tuple[str | None, str | None], str] = field(default_factory=dict)
+
+    def place_side(self, pair: tuple[str | None, str | None], drop: _Drop) -> _PlaceSide:
+        side = self._places.get(pair)
+        if side is None:
+            if self._place_words is None:
+                self._place_words = words(self.place)
+            bare = _strip(self.place, drop.longest_first)
+            side = _PlaceSide(bag(self._place_words, drop.words), bare, len(_TOWN.sub("", bare)))
+            _remember(self._places, pair, side)
+        return side
+
+    def body_bag(self, pair: tuple[str | None, str | None], drop: _Drop) -> str:
+        found = self._bodies.get(pair)
+        if found is None:
+            if self._body_words is None:
+                self._body_words = words(self.full[len(self.place) + 1:])  # title and text
+            found = bag(self._body_words, drop.words)
+            _remember(self._bodies, pair, found)
+        return found
+
+
+def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(cache) >= _PER_PROFILE_PAIRS:
+        cache.clear()
+    cache[key] = value
+
+
+def _profile(report: ReportV1, areas: AreaTable) -> _Profile:
+    return _profile_of(report.area_code, report.place, report.title, report.text, areas)
+
+
+@lru_cache(maxsize=_PROFILES)
+def _profile_of(code: str | None, place: str | None, title: str, text: str, areas: AreaTable) -> _Profile:
+    stripped = (place or "").strip()
+    return _Profile(_effective_area(code, place, title, text, areas), stripped, f"{stripped} {title} {text}")
+
+
 def score(a: ReportV1, b: ReportV1, areas: AreaTable, cfg: MatchConfig | None = None) -> MatchScore:
     """How likely two reports describe one real event (symmetric)."""
-    cfg = cfg or MatchConfig()
+    result = _score(a, b, areas, cfg or MatchConfig(), explain_gate=True)
+    assert result is not None
+    return result
+
+
+def _score(a: ReportV1, b: ReportV1, areas: AreaTable, cfg: MatchConfig, *, explain_gate: bool,
+           pa: _Profile | None = None) -> MatchScore | None:
+    """``score``; with ``explain_gate`` False a gated pair gives None (cheaper: a gated pair scores 0.0)."""
     features: dict[str, float | str] = {}
     # time gate
     (ta, real_a), (tb, real_b) = _when(a), _when(b)
     window = cfg.time_window if real_a and real_b else cfg.received_fallback_window
     if ta is not None and tb is not None:
         gap = abs(ta - tb)
+        if gap > window and not explain_gate:
+            return None  # the commonest gate, decided before any feature is built
         features["time_gap_min"] = round(gap.total_seconds() / 60, 1)
         if gap > window:
             return MatchScore(0.0, features, f"事发时间相差超过{window.total_seconds() / 3600:g}小时")
@@ -131,36 +221,47 @@ def score(a: ReportV1, b: ReportV1, areas: AreaTable, cfg: MatchConfig | None = 
     # category gate
     features["category"] = category_score(a.category, b.category, cfg)
     if features["category"] == 0.0:
+        if not explain_gate:
+            return None
         return MatchScore(0.0, features, f"事件类别不相容（{a.category.value}/{b.category.value}）")
     # area gate (a city-level code is narrowed to the one county the report's words name, if any)
-    code_a, code_b = _effective_area(a, areas), _effective_area(b, areas)
+    pa = pa or _profile(a, areas)
+    pb = _profile(b, areas)
+    code_a, code_b = pa.effective, pb.effective
     if code_a != a.area_code or code_b != b.area_code:
         features["area_inferred"] = f"{code_a}/{code_b}"
     if code_a and code_b:
-        relation = areas.relation(code_a, code_b)
+        relation = _relation(code_a, code_b, areas)
         features["area_relation"] = relation.value
         area = {AreaRelation.same: 1.0, AreaRelation.nested: cfg.area_nested_score}.get(relation, 0.0)
         if relation in (AreaRelation.same_province, AreaRelation.unrelated):
+            if not explain_gate:
+                return None
             return MatchScore(0.0, features, "事发地不在同一地市")
     else:
         area = cfg.area_missing_score
     features["area"] = area
     # texts
-    drop = _area_words(a, areas) | _area_words(b, areas)
-    place_a, place_b = (a.place or "").strip(), (b.place or "").strip()
-    full_a, full_b = f"{place_a} {a.title} {a.text}", f"{place_b} {b.title} {b.text}"
+    pair = (a.area_code, b.area_code)
+    drop = _drop(a.area_code, b.area_code, areas)
+    place_a, place_b = pa.place, pb.place
     if place_a and place_b:
-        bare_a, bare_b = _strip(place_a, drop), _strip(place_b, drop)
-        features["place"] = round(max(similarity(tokens(place_a, drop), tokens(place_b, drop)),
+        side_a, side_b = pa.place_side(pair, drop), pb.place_side(pair, drop)
+        bare_a, bare_b = side_a.bare, side_b.bare
+        features["place"] = round(max(bag_similarity(side_a.bag, side_b.bag),
                                       char_similarity(bare_a, bare_b),
-                                      _contained(bare_a, full_b, cfg), _contained(bare_b, full_a, cfg)), 3)
-        specific = min(len(_TOWN.sub("", bare_a)), len(_TOWN.sub("", bare_b))) >= cfg.place_specific_chars
+                                      _contained(bare_a, pb.full, cfg), _contained(bare_b, pa.full, cfg)), 3)
+        specific = min(side_a.specific, side_b.specific) >= cfg.place_specific_chars
         if specific and float(features["place"]) < cfg.place_conflict_below:
+            if not explain_gate:
+                return None
             return MatchScore(0.0, features, f"事发地点不同（{place_a[:30]} / {place_b[:30]}）")
     else:
         features["place"] = 0.5
-    features["text"] = round(similarity(tokens(f"{a.title} {a.text}", drop), tokens(f"{b.title} {b.text}", drop)), 3)
+    features["text"] = round(bag_similarity(pa.body_bag(pair, drop), pb.body_bag(pair, drop)), 3)
     if area == 0.0 and min(float(features["place"]), float(features["text"])) < cfg.sibling_min_text:
+        if not explain_gate:
+            return None
         return MatchScore(0.0, features, "事发地为不同区县")
     total = (cfg.weight_area * area + cfg.weight_time * float(features["time"])
              + cfg.weight_category * float(features["category"]) + cfg.weight_place * float(features["place"])
@@ -169,11 +270,15 @@ def score(a: ReportV1, b: ReportV1, areas: AreaTable, cfg: MatchConfig | None = 
     return MatchScore(round(total / weights, 4), features)
 
 
-def _effective_area(report: ReportV1, areas: AreaTable) -> str | None:
-    code = report.area_code
+@lru_cache(maxsize=4096)
+def _relation(code_a: str, code_b: str, areas: AreaTable) -> AreaRelation:
+    return areas.relation(code_a, code_b)
+
+
+def _effective_area(code: str | None, place: str | None, title: str, text: str, areas: AreaTable) -> str | None:
     if code is None or not areas.descendants(code):
         return code
-    named = areas.mentioned_in(f"{report.place or ''} {report.title} {report.text}", code)
+    named = areas.mentioned_in(f"{place or ''} {title} {text}", code)
     counties = {c for c in named if not areas.descendants(c)}
     return counties.pop() if len(counties) == 1 else code
 
@@ -186,8 +291,8 @@ def _contained(place: str, other_text: str, cfg: MatchConfig) -> float:
     return found if found >= cfg.place_contained_min else 0.0
 
 
-def _strip(text: str, drop: Iterable[str]) -> str:
-    for word in sorted(drop, key=len, reverse=True):
+def _strip(text: str, longest_first: Iterable[str]) -> str:
+    for word in longest_first:
         text = text.replace(word, "")
     return text
 
@@ -206,15 +311,18 @@ def decide(report: ReportV1, candidates: Sequence[IncidentView], cfg: MatchConfi
     ``candidates`` are the incidents the store found near the report (time and area); order does not
     matter: ties go to the smallest incident_id so that every process decides the same way."""
     areas = areas or AreaTable.load()
-    for incident in sorted(candidates, key=lambda i: i.incident_id):
+    ordered = sorted(candidates, key=lambda i: i.incident_id)
+    for incident in ordered:
         if _explicit_follow_up(report, incident):
             return MatchDecision(incident.incident_id, 1.0, {"follow_up_of": report.follow_up_of or ""},
                                  f"续报：本系统报告 {report.follow_up_of} 的续报，直接归入")
     best: tuple[float, str, MatchScore] | None = None
-    for incident in sorted(candidates, key=lambda i: i.incident_id):
+    mine = _profile(report, areas)
+    for incident in ordered:
         for other in incident.reports:
-            result = score(report, other, areas, cfg)
-            if best is None or result.score > best[0]:  # strictly greater: ties stay with the smaller id
+            # a gated pair scores 0.0, which never beats a best already held: only the first needs its reason
+            result = _score(report, other, areas, cfg, explain_gate=best is None, pa=mine)
+            if result is not None and (best is None or result.score > best[0]):  # strictly greater: ties stay with the smaller id
                 best = (result.score, incident.incident_id, result)
     if best is None:
         return MatchDecision(None, 0.0, {}, "无可比对的在办事件，新建事件")
