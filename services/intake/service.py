@@ -40,6 +40,7 @@ from shared.settings import IntakeSettings
 log = structlog.get_logger("zhiban.intake")
 CLAIM_LEASE = timedelta(seconds=30)
 CLAIM_WAIT_S = 20.0
+QUIET_TURNS = 4  # event-loop turns without a new report before a batch is placed
 
 
 class IntakeError(Exception):
@@ -168,7 +169,13 @@ class IntakeService:
         queue = self._waiting[partition]
         try:
             while True:
-                await asyncio.sleep(0)  # let the reports delivered meanwhile join this batch
+                # let the reports delivered meanwhile join this batch: a delivery takes a few turns of the
+                # event loop to reach receive() (socket → frame reader → channel → consumer task), so wait
+                # until the queue has not grown for QUIET_TURNS turns (microseconds for a report alone)
+                size, quiet, turns = len(queue), 0, 0
+                while quiet < QUIET_TURNS and len(queue) < self.settings.placement_batch and turns < 64:
+                    await asyncio.sleep(0)
+                    quiet, size, turns = (quiet + 1 if len(queue) == size else 0), len(queue), turns + 1
                 if not queue:
                     return
                 batch = queue[:self.settings.placement_batch]
