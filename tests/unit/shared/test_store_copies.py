@@ -183,7 +183,9 @@ def test_callers_cannot_change_the_store_through_their_documents() -> None:
     coll = store.database("memory://copies-isolation", "t")["incidents"]
     run = asyncio.run
 
-    def mutate(doc: dict[str, Any]) -> None:
+    def mutate(doc: dict[str, Any], got_back: bool = True) -> None:
+        if got_back:  # mongomock stores the very values of types it does not know (a Regex here), and
+            doc["regex"].flags = 0  # returns copies of them
         doc["status"] = "changed"
         doc["timeline"].append({"kind": "intruder"})
         doc["timeline"][0]["detail"]["keys"].append("intruder")
@@ -196,8 +198,8 @@ def test_callers_cannot_change_the_store_through_their_documents() -> None:
     many = [incident("b")]
     run(coll.insert_many(many))
     expected = {k: typed(run(coll.find_one({"_id": k}))) for k in ("a", "b")}
-    mutate(inserted)
-    mutate(many[0])
+    mutate(inserted, got_back=False)
+    mutate(many[0], got_back=False)
     mutate(run(coll.find_one({"_id": "a"})))
     for doc in run(coll.find({}).to_list(None)):
         mutate(doc)
@@ -229,4 +231,28 @@ def test_the_patch_is_made_once() -> None:
     store._speed_up_copies()
     assert (helpers.patch_datetime_awareness_in_document, mongomock.collection._copy_field) == patched
     assert len(store._slow_copies) == count
+    store.forget_memory_clients()
+
+
+def test_a_client_without_tz_aware_still_gets_copies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The single copy on reads relies on the tz-aware cursor's copy: other clients keep mongomock's copy."""
+    import mongomock
+
+    store.make_client("memory://copies-naive")
+
+    def run() -> tuple[Any, Any]:
+        coll: Any = mongomock.MongoClient()["d"]["c"]
+        coll.insert_one(incident("a"))
+        got: Any = coll.find_one({"_id": "a"})
+        first = typed(got)
+        got["timeline"][0]["detail"]["keys"].append("intruder")
+        got["regex"].flags = 0
+        assert typed(coll.find_one({"_id": "a"})) == first
+        return first, typed(list(coll.find({}, {"timeline": {"$slice": 1}})))
+
+    fast = run()
+    with mongomock_own_copies(monkeypatch):
+        slow = run()
+    assert fast == slow
+    assert fast[0][1][6] == ("opened_at", ("datetime", "2026-11-28T06:00:00.123000", None))  # naive UTC
     store.forget_memory_clients()
