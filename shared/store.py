@@ -125,7 +125,10 @@ def _speed_up_copies() -> None:
     returned (the same types and values), errors, and isolation: every container a caller passes in or gets
     back is fresh, only immutable values are shared. One thing is dropped, deepcopy's memo: a container
     reachable twice inside one document would be copied twice, and stored documents never hold one twice
-    (each reaches the store through the rebuild above, which makes fresh containers)."""
+    (each reaches the store through the rebuild above, which makes fresh containers).
+    Written against mongomock 4.3.0 and mongomock-motor 0.0.36 (requirements.lock): with another mongomock
+    nothing is patched (its own code runs, slower) and tests/unit/shared/test_store_copies.py fails, which
+    compares every patched operation with mongomock's own code."""
     import copy
     from collections import OrderedDict
     from types import SimpleNamespace
@@ -135,7 +138,7 @@ def _speed_up_copies() -> None:
     from mongomock import helpers
     from mongomock.collection import Collection
 
-    if getattr(helpers, "_zhiban_fast_copies", False):
+    if getattr(helpers, "_zhiban_fast_copies", False) or getattr(mongomock, "__version__", None) != "4.3.0":
         return
     # values shared instead of copied: immutable, exact types only (a subclass may add mutable state)
     scalars = frozenset({str, int, float, bool, type(None), bytes, ObjectId})
