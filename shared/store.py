@@ -104,6 +104,153 @@ def _speed_up_lookups() -> None:
     Collection._zhiban_fast_paths = True  # type: ignore[attr-defined]
 
 
+# (owner, name, mongomock's own value) of every patch _speed_up_copies made: the tests compare with them
+_slow_copies: list[tuple[Any, str, Any]] = []
+
+
+def _speed_up_copies() -> None:
+    """mongomock copies whole documents on every operation, with generic code (``isinstance`` chains, a call
+    per value, ``copy.deepcopy`` and its memo), so its cost grows with the documents (intake's incidents grow
+    a ``timeline`` array; this was most of intake's time per report):
+    - insert: rebuilds the document to store it (``helpers.patch_datetime_awareness_in_document``: naive UTC
+      datetimes truncated to the millisecond, tuples as lists);
+    - update: rebuilds the filter and the update document the same way, and ``copy.deepcopy``s the stored
+      document first (to see whether it changed and to roll back);
+    - read: copies each stored document (``_copy_field``), then copies it again to make its datetimes aware
+      (``helpers.make_datetime_timezone_aware_in_document``).
+    After this patch the same functions first handle, in one plain loop per container, the exact types
+    documents are made of (dict, OrderedDict, list, str, int, float, bool, None, bytes, datetime, ObjectId)
+    and hand any other value to mongomock's or the copy module's own code; and a tz-aware cursor reading
+    whole documents copies them once (the aware copy) instead of twice. Unchanged: what is stored, what is
+    returned (the same types and values), errors, and isolation: every container a caller passes in or gets
+    back is fresh, only immutable values are shared. One thing is dropped, deepcopy's memo: a container
+    reachable twice inside one document would be copied twice, and stored documents never hold one twice
+    (each reaches the store through the rebuild above, which makes fresh containers).
+    Written against mongomock 4.3.0 and mongomock-motor 0.0.36 (requirements.lock): with another mongomock
+    nothing is patched (its own code runs, slower) and tests/unit/shared/test_store_copies.py fails, which
+    compares every patched operation with mongomock's own code."""
+    import copy
+    from collections import OrderedDict
+    from types import SimpleNamespace
+
+    import mongomock.collection
+    from bson import ObjectId
+    from mongomock import helpers
+    from mongomock.collection import Collection
+
+    if getattr(helpers, "_zhiban_fast_copies", False) or getattr(mongomock, "__version__", None) != "4.3.0":
+        return
+    # values shared instead of copied: immutable, exact types only (a subclass may add mutable state)
+    scalars = frozenset({str, int, float, bool, type(None), bytes, ObjectId})
+    atoms = scalars | {datetime}  # datetimes are also converted by the rebuild and the aware copy
+    to_stored_slow = helpers.patch_datetime_awareness_in_document
+    to_aware_slow = helpers.make_datetime_timezone_aware_in_document
+    copy_field_slow = mongomock.collection._copy_field
+    copy_only_fields_slow = Collection._copy_only_fields
+    deepcopy_slow = copy.deepcopy
+    utc = helpers.utc
+
+    # plain loops rather than comprehensions: documents are mostly small dicts, and on Python 3.11 a
+    # comprehension is one more frame per container (measured: a quarter slower)
+    def stored_datetime(value: datetime) -> datetime:  # helpers.patch_datetime_awareness_in_document's arithmetic
+        mongo_us = (value.microsecond // 1000) * 1000
+        if value.tzinfo:
+            return (value - value.utcoffset()).replace(tzinfo=None, microsecond=mongo_us)  # type: ignore[operator]
+        return value.replace(microsecond=mongo_us)
+
+    def to_stored(value: Any) -> Any:
+        kind = type(value)
+        if kind is dict or kind is OrderedDict:  # an upsert's new document is an OrderedDict
+            new = kind()
+            for k, v in value.items():
+                t = type(v)
+                new[k] = v if t in scalars else stored_datetime(v) if t is datetime else to_stored(v)
+            return new
+        if kind is list or kind is tuple:
+            seq = []
+            for v in value:
+                t = type(v)
+                seq.append(v if t in scalars else stored_datetime(v) if t is datetime else to_stored(v))
+            return seq
+        if kind in scalars:
+            return value
+        if kind is datetime:
+            return stored_datetime(value)
+        return to_stored_slow(value)  # subclasses, Timestamp, ...: its recursion comes back here
+
+    def to_aware(value: Any) -> Any:
+        kind = type(value)
+        if kind is dict or kind is OrderedDict:
+            new = {}
+            for k, v in value.items():
+                t = type(v)
+                new[k] = v if t in scalars else v.replace(tzinfo=utc) if t is datetime else to_aware(v)
+            return new
+        if kind is list or kind is tuple:
+            seq = []
+            for v in value:
+                t = type(v)
+                seq.append(v if t in scalars else v.replace(tzinfo=utc) if t is datetime else to_aware(v))
+            return seq
+        if kind is datetime:
+            return value.replace(tzinfo=utc)
+        if isinstance(value, dict | list | tuple | datetime):
+            return to_aware_slow(value)  # subclasses: its recursion comes back here
+        # what _copy_field did to any other value before this ran (its copy is no longer made, see below)
+        return copy.copy(value)
+
+    def copy_only_fields(self: Any, doc: Any, fields: Any, container: Any) -> Any:
+        if fields is None and container is dict and self.codec_options.tz_aware:
+            return doc  # the whole document, for a tz-aware cursor: to_aware makes its only copy
+        return copy_only_fields_slow(self, doc, fields, container)
+
+    def copy_field(obj: Any, container: Any) -> Any:
+        kind = type(obj)
+        if (kind is dict or kind is OrderedDict) and container is dict:
+            new = {}
+            for k, v in obj.items():
+                new[k] = v if type(v) in atoms else copy_field(v, dict)
+            return new
+        if kind is list:
+            seq = []
+            for v in obj:
+                seq.append(v if type(v) in atoms else copy_field(v, container))
+            return seq
+        if kind in atoms:
+            return obj
+        return copy_field_slow(obj, container)
+
+    def deepcopy(value: Any, memo: Any = None) -> Any:
+        kind = type(value)
+        if memo is None:
+            if kind is dict or kind is OrderedDict:
+                new = kind()
+                for k, v in value.items():
+                    new[k] = v if type(v) in atoms else deepcopy(v)
+                return new
+            if kind is list:
+                seq = []
+                for v in value:
+                    seq.append(v if type(v) in atoms else deepcopy(v))
+                return seq
+            if kind in atoms:
+                return value
+        return deepcopy_slow(value, memo)
+
+    patches = [
+        (helpers, "patch_datetime_awareness_in_document", to_stored),
+        (helpers, "make_datetime_timezone_aware_in_document", to_aware),
+        (mongomock.collection, "_copy_field", copy_field),
+        (Collection, "_copy_only_fields", copy_only_fields),
+        # what mongomock's collection module sees as its ``copy`` module (it calls copy.copy and copy.deepcopy)
+        (mongomock.collection, "copy", SimpleNamespace(copy=copy.copy, deepcopy=deepcopy)),
+    ]
+    for owner, name, fast in patches:
+        _slow_copies.append((owner, name, getattr(owner, name)))
+        setattr(owner, name, fast)
+    helpers._zhiban_fast_copies = True  # type: ignore[attr-defined]
+
+
 def make_client(url: str) -> Any:
     if url.startswith("memory://"):
         # one in-process client per memory URL, so the four services of the embedded mode share it
@@ -111,6 +258,7 @@ def make_client(url: str) -> Any:
             from mongomock_motor import AsyncMongoMockClient
 
             _speed_up_lookups()
+            _speed_up_copies()
             _memory_clients[url] = AsyncMongoMockClient(tz_aware=True)
         return _memory_clients[url]
     if url.startswith(("mongodb://", "mongodb+srv://")):
