@@ -68,10 +68,33 @@ class ReportPump:
         self.consumers = consumers
         self._channel: AbstractRobustChannel | None = None
         self._queues: list[tuple[AbstractRobustQueue, str]] = []
+        self._broker: RabbitBroker
+        self._restart: asyncio.Task[None] | None = None
 
     async def start(self, broker: RabbitBroker) -> None:
-        """Declare and bind the report queues as the FastStream subscriber would, then consume them."""
-        connection = broker._connection  # FastStream's robust aio-pika connection: reconnects restore us too
+        """Declare and bind the report queues as the FastStream subscriber would, then consume them; after
+        the broker connection comes back (a broker restart), consume again on a fresh channel."""
+        self._broker = broker
+        await self._consume()
+        connection = broker._connection
+        if connection is not None:
+            connection.reconnect_callbacks.add(self._reconnected)
+
+    def _reconnected(self, *_: object) -> None:
+        # aio-pika restores its robust channels itself, but a restored pump channel did not get its consumer
+        # back (tests/integration/test_escalation_broker_restart.py caught it): start over on a new channel
+        self._restart = asyncio.get_running_loop().create_task(self._consume_again())
+
+    async def _consume_again(self) -> None:
+        try:
+            await self.stop()
+            await self._consume()
+        except Exception as exc:
+            log.error("report pump could not consume again after a reconnect", error=str(exc)[:300])
+
+    async def _consume(self) -> None:
+        broker = self._broker
+        connection = broker._connection  # FastStream's robust aio-pika connection
         if connection is None:
             raise RuntimeError("the broker is not connected")
         exchange = await broker.declare_exchange(EVENTS)
