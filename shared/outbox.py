@@ -77,9 +77,7 @@ class Outbox:
         try:
             await self.collection.insert_many(docs, ordered=False)
         except Exception as exc:
-            details = getattr(exc, "details", {}) or {}
-            failures = details.get("writeErrors") or []
-            if not (is_duplicate_key(exc) or (failures and all(f.get("code") == 11000 for f in failures))):
+            if not is_duplicate_key(exc):
                 raise
         finally:
             self._wake.set()

@@ -279,9 +279,18 @@ def forget_memory_clients() -> None:
 
 
 def is_duplicate_key(exc: BaseException) -> bool:
-    from pymongo.errors import DuplicateKeyError
+    """A duplicate ``_id`` (or unique key): one insert's DuplicateKeyError, or an ``insert_many`` whose every
+    failure is a duplicate key (the other documents were inserted, with ``ordered=False``)."""
+    from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-    return isinstance(exc, DuplicateKeyError)
+    if isinstance(exc, DuplicateKeyError):
+        return True
+    if isinstance(exc, BulkWriteError):
+        details = exc.details or {}
+        failures = details.get("writeErrors") or []
+        return bool(failures) and all(f.get("code") == 11000 for f in failures) and \
+            not details.get("writeConcernErrors")
+    return False
 
 
 async def aggregate(collection: Any, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -34,12 +34,7 @@ def register(
     def receiver(c: Consumer) -> Any:
         async def receive_report(_: Any, msg: RabbitMessage) -> None:
             """A county or department system reports an incident (zhiban.report/1) on report.<area>.<system>."""
-            try:
-                report = svc.normalise(bytes(msg.body))
-            except ReportRejected as refused:
-                raise parked_for(refused) from None
-            routing_key, user = delivered_as(msg, c)
-            await svc.receive(report, sender=Sender(channel="bus", user=user, routing_key=routing_key))
+            await receive_from_bus(svc, msg, c)
 
         return receive_report
 
@@ -61,6 +56,17 @@ def register(
         await svc.record_parked(parked_record(msg, svc.clock.now()))
 
     return consumers
+
+
+async def receive_from_bus(svc: IntakeService, msg: Any, c: Consumer) -> None:
+    """One report from the bus, as the FastStream subscriber (in-process bus) and report_pump.py (real broker)
+    both take it: normalised, or parked with the precise reason; the sender as the broker validated it."""
+    try:
+        report = svc.normalise(bytes(msg.body))
+    except ReportRejected as refused:
+        raise parked_for(refused) from None
+    routing_key, user = delivered_as(msg, c)
+    await svc.receive(report, sender=Sender(channel="bus", user=user, routing_key=routing_key))
 
 
 CONTRACT_CODES = {"missing_field", "invalid_field", "bad_schema"}

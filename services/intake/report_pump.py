@@ -25,11 +25,10 @@ import structlog
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustChannel, AbstractRobustQueue
 from faststream.rabbit import RabbitBroker
 
-from services.intake.domain.errors import ReportRejected
-from services.intake.handlers import parked_for
-from services.intake.service import IntakeService, Sender
+from services.intake.handlers import receive_from_bus
+from services.intake.service import IntakeService
 from shared import metrics
-from shared.bus import Bus, Parked, RetryLater, body_problem, delivered_as
+from shared.bus import Bus, Parked, RetryLater, body_problem
 from shared.settings import IntakeSettings
 from shared.topology import EVENTS, Consumer, work_queue
 
@@ -143,7 +142,7 @@ class ReportPump:
             return
         try:
             with metrics.LATENCY.labels(bus.service, c.name).time():
-                await self._receive(message, c)
+                await receive_from_bus(self.svc, delivery, c)
             outcome = "ok"
             await message.ack()
         except Parked as parked:
@@ -162,14 +161,6 @@ class ReportPump:
             await self._nack(message)
         finally:
             metrics.HANDLED.labels(bus.service, c.name, outcome).inc()
-
-    async def _receive(self, message: AbstractIncomingMessage, c: Consumer) -> None:
-        try:
-            report = self.svc.normalise(message.body)
-        except ReportRejected as refused:
-            raise parked_for(refused) from None
-        routing_key, user = delivered_as(Delivery(message), c)
-        await self.svc.receive(report, sender=Sender(channel="bus", user=user, routing_key=routing_key))
 
     async def _settle(self, message: AbstractIncomingMessage, kept: Any) -> None:
         """Ack once the message is kept elsewhere (parking, the retry queue); if that fails, nack it back."""

@@ -45,7 +45,7 @@ class Writes:
     incidents, the changed report flags, and last the outbox events. An incident opened and attached to in
     one batch is written once; an incident attached to twice gets one update."""
 
-    reports: list[dict[str, Any]] = field(default_factory=list)
+    reports: dict[str, dict[str, Any]] = field(default_factory=dict)  # report key → document, in arrival order
     new_incidents: dict[str, dict[str, Any]] = field(default_factory=dict)
     updates: dict[str, _IncidentUpdate] = field(default_factory=dict)
     flags: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -53,7 +53,7 @@ class Writes:
     opened: list[str] = field(default_factory=list)  # incident ids: their insert found one already there
 
     def add_report(self, doc: dict[str, Any]) -> None:
-        self.reports.append(doc)
+        self.reports[doc["_id"]] = doc
 
     def open(self, doc: dict[str, Any]) -> None:
         self.new_incidents[doc["_id"]] = doc
@@ -72,11 +72,10 @@ class Writes:
         pending.add_keys.extend(k for k in add_keys if k not in pending.add_keys)
 
     def set_report(self, key: str, fields: dict[str, Any]) -> None:
-        for doc in self.reports:  # still to be inserted: change it before it is
-            if doc["_id"] == key:
-                doc.update(fields)
-                return
-        self.flags.setdefault(key, {}).update(fields)
+        if key in self.reports:  # still to be inserted: change it before it is
+            self.reports[key].update(fields)
+        else:
+            self.flags.setdefault(key, {}).update(fields)
 
     def event(self, event_id: str, routing_key: str, message: BaseModel) -> None:
         self.events.append((event_id, routing_key, message))
@@ -85,7 +84,7 @@ class Writes:
         """Write it all; False when an incident to open was there already (a repair: read the store again)."""
         fresh = True
         if self.reports:
-            await store.insert_reports(self.reports)
+            await store.insert_reports(list(self.reports.values()))
         if self.new_incidents:
             fresh = await store.insert_incidents(list(self.new_incidents.values()))
         for incident_id, pending in self.updates.items():

@@ -9,13 +9,6 @@ from typing import Any
 from shared.store import is_duplicate_key
 
 
-def _only_duplicates(exc: BaseException) -> bool:
-    """A BulkWriteError whose every failure is a duplicate key (code 11000)."""
-    errors = getattr(exc, "details", {}) or {}
-    failures = errors.get("writeErrors") or []
-    return bool(failures) and all(f.get("code") == 11000 for f in failures) and not errors.get("writeConcernErrors")
-
-
 def report_key(system: str, report_id: str) -> str:
     return f"{system}/{report_id}"
 
@@ -94,7 +87,7 @@ class IntakeStore:
             await self.incidents.insert_many(docs, ordered=False)
             return True
         except Exception as exc:
-            if is_duplicate_key(exc) or _only_duplicates(exc):
+            if is_duplicate_key(exc):
                 return False
             raise
 

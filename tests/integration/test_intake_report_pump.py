@@ -60,6 +60,21 @@ async def publish(vhost_url: str, reports: list[dict[str, Any]] | list[bytes]) -
     await connection.close()
 
 
+def fail_first(svc: IntakeService, times: int, error: Exception) -> dict[str, int]:
+    """Make the next ``times`` placements raise ``error``; the returned ``left`` counts down to 0."""
+    place = svc._place_batch
+    failures = {"left": times}
+
+    async def failing(partition: int, batch: list[Any]) -> list[Any]:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise error
+        return await place(partition, batch)
+
+    svc._place_batch = failing  # type: ignore[method-assign]
+    return failures
+
+
 def units_of_events(events: int, units: tuple[str, ...]) -> list[dict[str, Any]]:
     """``events`` different events (a day apart) in 武鸣区, each reported by every unit in ``units``,
     the units' reports interleaved as they would arrive."""
@@ -98,16 +113,7 @@ async def test_reports_delivered_together_are_placed_together_one_incident_per_e
 
 async def test_a_transient_failure_goes_through_the_retry_queue_and_the_report_is_placed_once(vhost_url: str) -> None:
     async with intake_on(vhost_url) as (_, svc, db):
-        place = svc._place_batch
-        failures = {"left": 1}
-
-        async def flaky(partition: int, batch: list[Any]) -> list[Any]:
-            if failures["left"]:
-                failures["left"] -= 1
-                raise RetryLater("the placement claim is held by another process")
-            return await place(partition, batch)
-
-        svc._place_batch = flaky  # type: ignore[method-assign]
+        failures = fail_first(svc, 1, RetryLater("the placement claim is held by another process"))
         report = sample_report(report_id="retry-1", area_code="450122")
         await publish(vhost_url, [report])
 
@@ -122,16 +128,7 @@ async def test_a_transient_failure_goes_through_the_retry_queue_and_the_report_i
 async def test_an_unexpected_error_sends_the_report_back_to_the_queue_and_it_is_placed_on_redelivery(
         vhost_url: str) -> None:
     async with intake_on(vhost_url) as (_, svc, db):
-        place = svc._place_batch
-        failures = {"left": 2}
-
-        async def broken_twice(partition: int, batch: list[Any]) -> list[Any]:
-            if failures["left"]:
-                failures["left"] -= 1
-                raise RuntimeError("the store went away for a moment")
-            return await place(partition, batch)
-
-        svc._place_batch = broken_twice  # type: ignore[method-assign]
+        failures = fail_first(svc, 2, RuntimeError("the store went away for a moment"))
         await publish(vhost_url, [sample_report(report_id="nack-1", area_code="450122")])
 
         async def placed() -> dict[str, Any] | None:

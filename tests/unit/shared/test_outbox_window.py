@@ -57,3 +57,16 @@ async def test_broker_back_sends_what_was_kept_without_waiting_out_the_back_off(
     outbox.broker_back(object())  # the connection's reconnect callback
     assert await outbox.flush() == 2
     assert bus.sent == ["e0", "e1"] and await outbox.pending_count() == 0
+
+
+async def test_add_many_keeps_the_order_and_an_event_added_before_is_left_as_it_was() -> None:
+    db = database(f"memory://outbox-{uuid.uuid4().hex}", "t")
+    bus = RecordingBus(fail=set())
+    outbox = Outbox(db, clock=ManualClock(datetime(2026, 11, 28, tzinfo=UTC)), bus_of=lambda: bus,  # type: ignore[arg-type,return-value]
+                    publish_window=4)
+    await outbox.add("e1", "t.x", Event(n=1))
+    await outbox.add_many([("e0", "t.x", Event(n=0)), ("e1", "t.x", Event(n=99)), ("e2", "t.x", Event(n=2))])
+    assert await outbox.pending_count() == 3
+    assert (await db["outbox"].find_one({"_id": "e1"}))["payload"] == {"n": 1}  # a redelivery adds nothing new
+    assert await outbox.flush() == 3
+    assert bus.sent == ["e1", "e0", "e2"]
