@@ -62,21 +62,23 @@ def build_components(
 
 def service_app(
     name: str, *, users: UserRegistry | None = None, clock: Clock | None = None, seed_demo: bool = False,
-    overrides: dict[str, Any] | None = None,
+    overrides: dict[str, Any] | None = None, freeze_heap: bool = False,
 ) -> FastAPI:
-    """One service, as in production: the real RabbitMQ at AMQP_URL, its own store."""
+    """One service, as in production: the real RabbitMQ at AMQP_URL, its own store. ``freeze_heap``: the
+    service is the process (the CLI), see Runtime.freeze_heap."""
     clock = clock or SystemClock()
     settings_cls, _ = SERVICES[name]
     settings = settings_cls.build(**(overrides or {}))
     broker = make_broker(settings)
     components = build_components([name], broker=broker, clock=clock, overrides=overrides or {}, seed_demo=seed_demo)
-    runtime = build_runtime(broker, components, in_memory=False)
+    runtime = build_runtime(broker, components, in_memory=False, freeze_heap=freeze_heap)
     users = users or UserRegistry.load(settings.users_file)
     return build_http_app(runtime, title=f"Zhiban {name}", users=users, settings=settings, clock=clock)
 
 
 def embedded(
-    *, users: UserRegistry, clock: Clock | None = None, seed_demo: bool = True, overrides: dict[str, Any] | None = None
+    *, users: UserRegistry, clock: Clock | None = None, seed_demo: bool = True, overrides: dict[str, Any] | None = None,
+    freeze_heap: bool = False,
 ) -> tuple[FastAPI, Runtime]:
     """All four services in one process on the in-process bus and store stand-in."""
     clock = clock or SystemClock()
@@ -84,7 +86,7 @@ def embedded(
     settings = ServiceSettings.build(**overrides)
     broker = make_broker(settings)
     components = build_components(list(SERVICES), broker=broker, clock=clock, overrides=overrides, seed_demo=seed_demo)
-    runtime = build_runtime(broker, components, in_memory=True)
+    runtime = build_runtime(broker, components, in_memory=True, freeze_heap=freeze_heap)
     app = build_http_app(runtime, title="Zhiban 值班 (embedded)", users=users, settings=settings, clock=clock)
     mount_console(app)  # the console calls intake's and escalation's routes: only this app serves them both
     return app, runtime

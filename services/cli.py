@@ -44,7 +44,7 @@ def run(
 
     configure_logging(json=False)
     users, tokens = demo.demo_users()
-    web, _ = embedded(users=users, overrides={"spool_dir": spool_dir})
+    web, _ = embedded(users=users, overrides={"spool_dir": spool_dir}, freeze_heap=True)
     base = f"http://{host}:{port}"
     body = json.dumps(SAMPLE_REPORT, ensure_ascii=False)
     print(
@@ -84,7 +84,7 @@ def serve(
         raise typer.BadParameter(f"unknown service {service!r}; one of {', '.join(SERVICES)}")
     configure_logging(json=True)
     settings = SERVICES[service][0]()
-    web = service_app(service, seed_demo=seed_demo)
+    web = service_app(service, seed_demo=seed_demo, freeze_heap=True)
     uvicorn.run(web, host=host, port=port or settings.http_port, log_level="warning")
 
 

@@ -2,7 +2,8 @@
 
 The store has no multi-document transactions, so a service writes its state, then adds the event to
 ``outbox`` under a deterministic id (a unique key: adding it twice before it is sent is harmless). One
-relay task per service publishes what was added, in order, and removes it. A crash between the write and the publish
+relay task per service publishes what was added, in order, and removes it. Woken by an add, it publishes
+what this process added (kept in memory as well); every ``every_s`` it reads the whole collection. A crash between the write and the publish
 leaves the event in the outbox; the relay (or the redelivered message, which adds the same id again)
 publishes it. Consumers are idempotent, so at-least-once is safe. Handlers never publish inline: with
 the in-process bus a publish runs the consumers at once, and a chain that comes back to the same service
@@ -39,6 +40,12 @@ class Outbox:
         self._wake = asyncio.Event()
         self._counter = itertools.count()
         self._retry_all = False
+        # what this process added and has not published yet, in the order added: the relay woken by an add
+        # publishes from here instead of reading the collection back. The collection stays the truth: every
+        # timed flush (and the first) reads it whole — events another process or a crash left, an add whose
+        # write failed part-way — and an event is removed from both only once published.
+        self._ready: dict[str, dict[str, Any]] = {}
+        self._read_store = True
 
     async def setup(self) -> None:
         await self.collection.create_index([("seq", 1)])
@@ -46,21 +53,22 @@ class Outbox:
     async def add(self, event_id: str, routing_key: str, message: BaseModel) -> bool:
         """Store an event to publish; False when that event id was stored before (a redelivery)."""
         now = self.clock.now()
+        doc = {
+            "_id": event_id,
+            "routing_key": routing_key,
+            "payload": message.model_dump(mode="json", by_alias=True),
+            "added_at": now,
+            "seq": self._next_seq(now),
+            "attempts": 0,
+        }
         try:
-            await self.collection.insert_one(
-                {
-                    "_id": event_id,
-                    "routing_key": routing_key,
-                    "payload": message.model_dump(mode="json", by_alias=True),
-                    "added_at": now,
-                    "seq": self._next_seq(now),
-                    "attempts": 0,
-                }
-            )
+            await self.collection.insert_one(doc)
+            self._ready[event_id] = doc
             return True
         except Exception as exc:
             if is_duplicate_key(exc):
                 return False
+            self._read_store = True  # was it written? the next flush reads the store to know
             raise
         finally:
             self._wake.set()
@@ -71,14 +79,19 @@ class Outbox:
             await self.add(*events[0])
             return
         now = self.clock.now()
-        docs = [{"_id": event_id, "routing_key": routing_key, "payload": message.model_dump(mode="json", by_alias=True),
+        docs: list[dict[str, Any]] = [{"_id": event_id, "routing_key": routing_key, "payload": message.model_dump(mode="json", by_alias=True),
                  "added_at": now, "seq": self._next_seq(now), "attempts": 0}
                 for event_id, routing_key, message in events]
         try:
             await self.collection.insert_many(docs, ordered=False)
         except Exception as exc:
+            self._read_store = True
             if not is_duplicate_key(exc):
                 raise
+            # some were stored before (a redelivery): which of them is for the store to say, on the next read
+            self._read_store = True
+        else:
+            self._ready.update((doc["_id"], doc) for doc in docs)
         finally:
             self._wake.set()
 
@@ -87,33 +100,38 @@ class Outbox:
         replay may stand still). Sorts as text, so no counter document is written for every event."""
         return f"{now.timestamp():020.6f}:{next(self._counter):012d}"
 
-    async def flush(self) -> int:
-        """Publish every stored, unpublished event in the order added. Returns how many went out."""
+    async def flush(self, *, read_store: bool = True) -> int:
+        """Publish every stored, unpublished event in the order added. Returns how many went out.
+        ``read_store=False`` (the relay woken by an add): only what this process added, unless the store
+        must be read anyway (the first flush, after a failed write)."""
         sent = 0
         async with self._lock:
             now = self.clock.now()
             retry_all, self._retry_all = self._retry_all, False
-            pending = await self.collection.find({}).sort("seq", 1).to_list(None)
+            if read_store or retry_all or self._read_store:
+                self._read_store = False
+                stored = await self.collection.find({}).sort("seq", 1).to_list(None)
+                # the store's copy wins; an add that finished while it was read is kept too
+                ready = {doc["_id"]: doc for doc in stored}
+                ready.update((k, v) for k, v in self._ready.items() if k not in ready)
+                self._ready = dict(sorted(ready.items(), key=lambda kv: kv[1]["seq"]))
             bus = self._bus_of()
-            due = [doc for doc in pending if retry_all or not (doc.get("retry_at") and doc["retry_at"] > now)]
+            due = [doc for doc in self._ready.values()
+                   if retry_all or not (doc.get("retry_at") and doc["retry_at"] > now)]
             window = max(1, self.publish_window)
             for start in range(0, len(due), window):
                 chunk = due[start:start + window]
-                results = await asyncio.gather(
-                    *(bus.publish_json(doc["routing_key"], doc["payload"], message_id=doc["_id"]) for doc in chunk),
-                    return_exceptions=True,
-                )
+                results = await bus.publish_batch([(doc["routing_key"], doc["payload"], doc["_id"]) for doc in chunk])
                 published = []
                 for doc, result in zip(chunk, results, strict=True):
                     if isinstance(result, asyncio.CancelledError):
                         raise result
                     if isinstance(result, BaseException):
                         attempts = doc.get("attempts", 0) + 1
-                        delay = timedelta(seconds=min(60, 0.5 * 2**attempts))
-                        await self.collection.update_one(
-                            {"_id": doc["_id"]},
-                            {"$set": {"attempts": attempts, "retry_at": now + delay, "last_error": str(result)[:500]}},
-                        )
+                        retry = {"attempts": attempts, "retry_at": now + timedelta(seconds=min(60, 0.5 * 2**attempts)),
+                                 "last_error": str(result)[:500]}
+                        doc.update(retry)
+                        await self.collection.update_one({"_id": doc["_id"]}, {"$set": retry})
                         log.warning("outbox publish failed; kept", event_id=doc["_id"], error=str(result)[:200])
                         continue
                     published.append(doc["_id"])
@@ -123,6 +141,8 @@ class Outbox:
                     await self.collection.delete_one({"_id": published[0]})
                 elif published:
                     await self.collection.delete_many({"_id": {"$in": published}})
+                for event_id in published:
+                    self._ready.pop(event_id, None)
                 sent += len(published)
         return sent
 
@@ -132,21 +152,33 @@ class Outbox:
         self._retry_all = True
         self._wake.set()
 
+    def unpublished_here(self) -> int:
+        """Events this process added and has not published yet (memory only: a cheap check for a busy loop;
+        ``pending_count`` asks the store)."""
+        return len(self._ready)
+
     async def pending_count(self) -> int:
         return int(await self.collection.count_documents({}))
 
     async def relay_forever(self, *, every_s: float) -> None:
+        loop = asyncio.get_running_loop()
+        read_at = loop.time()
         while True:
+            woken = True
             try:
                 # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation that races with
                 # the wake-up, and the relay would then outlive its service
                 async with asyncio.timeout(every_s):
                     await self._wake.wait()
             except TimeoutError:
-                pass
+                woken = False  # the timed flush reads the store (what another process or a crash left)
             self._wake.clear()
+            # a relay kept busy by adds still reads the store every ``every_s``
+            read_store = not woken or loop.time() - read_at >= every_s
+            if read_store:
+                read_at = loop.time()
             try:
-                await self.flush()
+                await self.flush(read_store=read_store)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

@@ -68,7 +68,8 @@ def _speed_up_lookups() -> None:
     """mongomock answers every query by running its matcher over every document of the collection: 5-10 µs a
     document, so an ``_id`` lookup costs 8 ms at 2,000 documents and the timer poll of escalation grows with
     every timer ever planned. A real MongoDB uses its indexes; the stand-in does this after this patch:
-    - a filter with a plain ``_id`` value reads that one document;
+    - a filter with a plain ``_id`` value reads that one document, ``_id`` ``$in`` plain values those
+      documents;
     - simple top-level conditions (a plain value, ``$in`` plain values, ``$lte``/``$lt`` a datetime) first
       skip, with one dict lookup, the documents they certainly exclude.
     Every remaining document still goes through mongomock's own matcher, so the answer is unchanged."""
@@ -90,6 +91,13 @@ def _speed_up_lookups() -> None:
                 filter_applies(filter, {})  # an invalid filter still raises
                 return iter([])
             return iter([document] if filter_applies(filter, document) else [])
+        ids = filter.get("_id")
+        if isinstance(ids, dict) and len(ids) == 1 and isinstance(ids.get("$in"), list | tuple) and \
+                all(type(v) in _PLAIN for v in ids["$in"]):
+            found = [store[key] for key in dict.fromkeys(ids["$in"]) if key in store]
+            if not found:
+                filter_applies(filter, {})
+            return (d for d in found if filter_applies(filter, d))
         checks = [c for c in (_condition_check(k, v) for k, v in filter.items()) if c is not None]
         if not checks:
             return scan(self, filter)

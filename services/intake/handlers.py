@@ -13,7 +13,7 @@ from services.intake.domain.errors import ReportRejected
 from services.intake.partitions import partition_bindings, partition_consumer
 from services.intake.service import IntakeService, Sender
 from shared.bus import Bus, Parked, body_digest, delivered_as, subscribe
-from shared.contracts import IncidentGraded
+from shared.contracts import IncidentGraded, ReportV1
 from shared.settings import IntakeSettings
 from shared.topology import EVENTS, PARKING_EXCHANGE, Consumer, consumer, parking_queue, work_queue
 
@@ -65,6 +65,10 @@ async def receive_from_bus(svc: IntakeService, msg: Any, c: Consumer) -> None:
         report = svc.normalise(bytes(msg.body))
     except ReportRejected as refused:
         raise parked_for(refused) from None
+    await receive_normalised(svc, report, msg, c)
+
+
+async def receive_normalised(svc: IntakeService, report: ReportV1, msg: Any, c: Consumer) -> None:
     routing_key, user = delivered_as(msg, c)
     await svc.receive(report, sender=Sender(channel="bus", user=user, routing_key=routing_key))
 

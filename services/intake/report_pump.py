@@ -25,7 +25,8 @@ import structlog
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustChannel, AbstractRobustQueue
 from faststream.rabbit import RabbitBroker
 
-from services.intake.handlers import receive_from_bus
+from services.intake.domain.errors import ReportRejected
+from services.intake.handlers import parked_for, receive_normalised
 from services.intake.service import IntakeService
 from shared import metrics
 from shared.bus import Bus, Parked, RetryLater, body_problem
@@ -69,6 +70,7 @@ class ReportPump:
         self._queues: list[tuple[AbstractRobustQueue, str]] = []
         self._broker: RabbitBroker
         self._restart: asyncio.Task[None] | None = None
+        self._metrics: dict[tuple[Any, tuple[str, ...]], Any] = {}
 
     async def start(self, broker: RabbitBroker) -> None:
         """Declare and bind the report queues as the FastStream subscriber would, then consume them; after
@@ -131,18 +133,31 @@ class ReportPump:
 
         return on_message
 
+    def _metric(self, metric: Any, *labels: str) -> Any:
+        """A labelled child of a metric, looked up once (prometheus_client's ``labels`` costs per call)."""
+        child = self._metrics.get((metric, labels))
+        if child is None:
+            child = self._metrics[(metric, labels)] = metric.labels(*labels)
+        return child
+
     async def handle(self, message: AbstractIncomingMessage, c: Consumer) -> None:
         bus: Bus = self.bus_of()
         delivery = Delivery(message)
         outcome = "error"
-        problem = body_problem(message.body, max_bytes=self.settings.max_message_bytes)
-        if problem is not None:  # as the bus guard does: parked under the routing key it came on
-            await self._settle(message, bus.park(delivery, code=problem.code, reason_zh=problem.reason_zh,  # type: ignore[arg-type]
-                                                 consumer=message.routing_key or "unknown"))
-            return
         try:
-            with metrics.LATENCY.labels(bus.service, c.name).time():
-                await receive_from_bus(self.svc, delivery, c)
+            with self._metric(metrics.LATENCY, bus.service, c.name).time():
+                try:
+                    report = self.svc.normalise(message.body)
+                except ReportRejected as refused:
+                    problem = body_problem(message.body, max_bytes=self.settings.max_message_bytes)
+                    if problem is not None:  # as the bus guard does: parked under the routing key it came on
+                        outcome = "parked"
+                        await self._settle(message, bus.park(delivery, code=problem.code,  # type: ignore[arg-type]
+                                                             reason_zh=problem.reason_zh,
+                                                             consumer=message.routing_key or "unknown"))
+                        return
+                    raise parked_for(refused) from None
+                await receive_normalised(self.svc, report, delivery, c)
             outcome = "ok"
             await message.ack()
         except Parked as parked:
@@ -160,7 +175,7 @@ class ReportPump:
             log.exception("report failed; back to the queue", consumer=c.queue_name, error=str(exc)[:300])
             await self._nack(message)
         finally:
-            metrics.HANDLED.labels(bus.service, c.name, outcome).inc()
+            self._metric(metrics.HANDLED, bus.service, c.name, outcome).inc()
 
     async def _settle(self, message: AbstractIncomingMessage, kept: Any) -> None:
         """Ack once the message is kept elsewhere (parking, the retry queue); if that fails, nack it back."""

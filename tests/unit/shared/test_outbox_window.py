@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from shared.bus import Bus
 from shared.clock import ManualClock
 from shared.outbox import Outbox
 from shared.store import database
@@ -27,6 +28,9 @@ class RecordingBus:
         self.sent.append(message_id)
         if message_id in self.fail:
             raise ConnectionError("broker said no")
+
+    publish_batch = Bus.publish_batch  # as on the in-process bus: one publish_json per event, gathered
+    direct = False
 
 
 async def test_window_keeps_order_and_keeps_the_failed_event() -> None:
