@@ -37,6 +37,9 @@ class CachedIncident:
     event_to: datetime
     reports: dict[str, ReportV1] = field(default_factory=dict)  # report key → report as stored
     primary_flags: dict[str, bool] = field(default_factory=dict)  # report key → its ``primary`` field as stored
+    # the incident's fields placement recomputes (IncidentWriter.refresh), as last written: an update sets
+    # only those that change
+    written: dict[str, Any] = field(default_factory=dict)
 
 
 Loader = Callable[[datetime, datetime], Awaitable[list[CachedIncident]]]

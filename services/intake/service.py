@@ -29,7 +29,7 @@ from services.intake.domain.matching import IncidentView, MatchConfig, MatchDeci
 from services.intake.domain.normalise import parse_report
 from services.intake.partitions import partition_of
 from services.intake.placement_index import CachedIncident, PartitionIndex
-from services.intake.service_incidents import IncidentWriter, Writes
+from services.intake.service_incidents import REFRESHED, IncidentWriter, Writes
 from services.intake.store import IntakeStore, report_key
 from shared.bus import Parked, RetryLater
 from shared.clock import Clock, as_utc
@@ -163,7 +163,8 @@ class IntakeService:
         self._waiting.setdefault(partition, []).append(waiting)
         if partition not in self._placers:
             self._placers[partition] = asyncio.create_task(self._placer(partition), name=f"intake:place:{partition}")
-        return await asyncio.shield(waiting.result)  # a caller that goes away does not stop the placement
+        # a caller that goes away cancels only this future: the placer places the report all the same
+        return await waiting.result
 
     async def _placer(self, partition: int) -> None:
         queue = self._waiting[partition]
@@ -286,7 +287,8 @@ class IntakeService:
         if not incidents:
             return []
         out = {d["_id"]: CachedIncident(d["_id"], d["primary_report"], d.get("casualties") or {}, d["event_from"],
-                                        d["event_to"]) for d in incidents}
+                                        d["event_to"], written={k: d[k] for k in REFRESHED if k in d})
+               for d in incidents}
         for doc in await self.store.reports_in(list(out)):
             cached = out[doc["incident_id"]]
             cached.reports[doc["_id"]] = ReportV1.model_validate(doc["report"])

@@ -23,6 +23,11 @@ from shared.contracts import IncidentOpened, ReportAttached, ReportV1
 from shared.outbox import Outbox
 from shared.topology import INCIDENT_OPENED, REPORT_ATTACHED
 
+# the incident fields refresh() recomputes from its reports (CachedIncident.written keeps them)
+REFRESHED = ("primary_report", "title", "category", "area_code", "place", "occurred_at", "event_from", "event_to",
+             "casualties", "missing_elements", "status")
+_UNSET = object()
+
 
 def event_time(report: ReportV1) -> datetime:
     when = report.occurred_at or report.received_at
@@ -138,7 +143,8 @@ class IncidentWriter:
         if index is not None:
             if inserted:
                 index.put(CachedIncident(incident_id, key, report.casualties.model_dump(), event_time(report),
-                                         event_time(report), {key: report}, {key: True}))
+                                         event_time(report), {key: report}, {key: True},
+                                         {k: doc[k] for k in REFRESHED if k in doc}))
             else:  # it existed already (a repair): read it again from the store when next needed
                 index.reset()
         event = IncidentOpened(incident_id=incident_id, opened_at=now, primary=report, missing_elements=missing)
@@ -225,6 +231,9 @@ class IncidentWriter:
             "event_from": min(times), "event_to": max(times), "casualties": casualties,
             "missing_elements": missing_elements(merged), "status": status if status != "empty" else "open",
         }
+        written = dict(fields)
+        if cached is not None and not remove_keys and cached.written:  # the index knows what is stored: set what changed
+            fields = {k: v for k, v in fields.items() if k == "updated_at" or cached.written.get(k, _UNSET) != v}
         if plan is not None:
             assert not remove_keys, "a batch only adds reports"
             plan.update(incident_id, fields, entries, add_keys or [])
@@ -232,8 +241,9 @@ class IncidentWriter:
             await self.store.update_incident(incident_id, fields, entries, add_keys=add_keys or [],
                                              remove_keys=remove_keys or [])
         if index is not None:
-            if fields["status"] == "open":
-                index.put(CachedIncident(incident_id, new_primary, casualties, min(times), max(times), stored, flags))
+            if written["status"] == "open":
+                index.put(CachedIncident(incident_id, new_primary, casualties, min(times), max(times), stored, flags,
+                                         written))
             else:
                 index.remove(incident_id)
         return old_primary, new_primary
