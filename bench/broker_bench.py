@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import resource
 import statistics
 import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -83,8 +85,31 @@ async def bind_sink(url: str, pattern: str) -> None:
     await connection.close()
 
 
+def cpu_seconds() -> float:
+    """CPU time this process has used (user + system): unlike a rate, it does not depend on what else the
+    machine runs meanwhile, as long as the work itself is the same."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+@dataclass(frozen=True)
+class Measured:
+    rate: float  # messages per second, from the first message done to the last
+    cpu_ms: float  # this process's CPU time per message over the same span, in milliseconds
+
+
 async def raw_consume(amqp_url: str, n: int) -> float:
     """aio-pika alone: consume, validate against the contract, ack. Messages per second."""
+    return (await raw_measured(amqp_url, n)).rate
+
+
+async def intake_consume(amqp_url: str, n: int) -> float:
+    """The intake service on the same broker (``intake_measured``). Messages per second."""
+    return (await intake_measured(amqp_url, n)).rate
+
+
+async def raw_measured(amqp_url: str, n: int) -> Measured:
+    """aio-pika alone: consume, validate against the contract, ack."""
     async with fresh_vhost(amqp_url) as url:
         await prefill(url, "bench.raw", reports(n, "raw"), declare={"x-queue-type": "quorum"})
         connection = await aio_pika.connect(url)
@@ -93,29 +118,29 @@ async def raw_consume(amqp_url: str, n: int) -> float:
         queue = await channel.declare_queue("bench.raw", durable=True, arguments={"x-queue-type": "quorum"})
         done = asyncio.Event()
         seen = 0
-        first = 0.0
+        first = first_cpu = 0.0
 
         async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
-            nonlocal seen, first
+            nonlocal seen, first, first_cpu
             ReportV1.model_validate_json(message.body)
             await message.ack()
             seen += 1
             if seen == 1:
-                first = time.perf_counter()
+                first, first_cpu = time.perf_counter(), cpu_seconds()
             if seen == n:
                 done.set()
 
         await queue.consume(on_message)
         await done.wait()
-        elapsed = time.perf_counter() - first
+        elapsed, cpu = time.perf_counter() - first, cpu_seconds() - first_cpu
         await connection.close()
-        return (n - 1) / elapsed
+        return Measured((n - 1) / elapsed, 1000 * cpu / (n - 1))
 
 
-async def intake_consume(amqp_url: str, n: int) -> float:
+async def intake_measured(amqp_url: str, n: int) -> Measured:
     """The intake service on the same broker: validate, deduplicate, place, store, outbox — and the outbox
-    drained (every incident event published with a confirm). Messages per second, like (a) from the first
-    message done to the last (start-up excluded in both)."""
+    drained (every incident event published with a confirm). Like (a) from the first message done to the
+    last (start-up excluded in both)."""
     async with fresh_vhost(amqp_url) as url:
         store = f"memory://bench-{uuid.uuid4().hex[:6]}"
         overrides = {"amqp_url": url, "store_url": store}
@@ -133,14 +158,20 @@ async def intake_consume(amqp_url: str, n: int) -> float:
         svc, outbox = components[0].state["service"], components[0].state["outbox"]
         db = database(store, "intake")
         done: list[float] = []
-        receive = svc.receive
+        first_cpu: list[float] = []
+        submit = svc.submit
 
-        async def timed_receive(*args: Any, **kwargs: Any) -> Any:
-            result = await receive(*args, **kwargs)
+        def placed(_: Any) -> None:
             done.append(time.perf_counter())
-            return result
+            if len(done) == 1:
+                first_cpu.append(cpu_seconds())
 
-        svc.receive = timed_receive
+        def timed_submit(*args: Any, **kwargs: Any) -> Any:  # every report, from the pump or receive()
+            future = submit(*args, **kwargs)
+            future.add_done_callback(placed)
+            return future
+
+        svc.submit = timed_submit  # type: ignore[method-assign]
         await runtime.start()
         deadline = time.perf_counter() + 600
         # polled from memory while intake works (counting the store's outbox every few milliseconds would
@@ -149,9 +180,9 @@ async def intake_consume(amqp_url: str, n: int) -> float:
             if time.perf_counter() > deadline or await db["parked"].count_documents({}):
                 raise RuntimeError(f"intake did not take all {n} reports (see its parked messages)")
             await asyncio.sleep(0.005 if len(done) >= n else 0.02)
-        elapsed = time.perf_counter() - done[0]
+        elapsed, cpu = time.perf_counter() - done[0], cpu_seconds() - first_cpu[0]
         await runtime.stop()
-        return (n - 1) / elapsed
+        return Measured((n - 1) / elapsed, 1000 * cpu / (n - 1))
 
 
 async def publish_to_notify_latency(amqp_url: str, *, rate: float, seconds: float) -> dict[str, float]:

@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.broker_bench import intake_consume, latency_table, raw_consume
+from bench.broker_bench import Measured, intake_measured, latency_table, raw_measured
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBBENCHES = [
@@ -44,17 +44,22 @@ INTAKE_NOTE = (
     "(a) and (b) run one after the other in the same run, on the same 1000-report set (5 districts of one city, "
     "three in four reports join an incident already open), each timed from its first message done to its last "
     "(start-up excluded in both); (b) also waits until intake's outbox has published every incident event. "
-    "Where (b)'s time goes: docs/benchmarks-intake.md."
+    "CPU per message is this process's CPU time (user + system) over the same span divided by the messages: "
+    "it moves less than the rates with what else the machine runs. Where (b)'s time goes: "
+    "docs/benchmarks-intake.md."
 )
 
 
-def intake_rows(messages: int, raw: float, intake: float, rounds: int) -> list[str]:
-    median = f", median of {rounds}" if rounds > 1 else ""
+def intake_rows(messages: int, raws: list[Measured], intakes: list[Measured]) -> list[str]:
+    median = f", median of {len(raws)}" if len(raws) > 1 else ""
+    raw, intake = statistics.median(m.rate for m in raws), statistics.median(m.rate for m in intakes)
+    raw_cpu, intake_cpu = statistics.median(m.cpu_ms for m in raws), statistics.median(m.cpu_ms for m in intakes)
     return [
-        f"| (a) raw aio-pika consume + contract validation, {messages} reports{median} | {raw:,.0f} msg/s |",
+        f"| (a) raw aio-pika consume + contract validation, {messages} reports{median} | {raw:,.0f} msg/s "
+        f"({raw_cpu:.3f} ms CPU per message) |",
         f"| (b) intake service (validate, dedup, match, place, store, outbox published), {messages} reports{median} "
-        f"| {intake:,.0f} msg/s |",
-        f"| intake / raw ratio (target ≥ 0.5) | {intake / raw:.2f} |",
+        f"| {intake:,.0f} msg/s ({intake_cpu:.3f} ms CPU per report) |",
+        f"| intake / raw ratio (target ≥ 0.5) | {intake / raw:.2f} (by CPU per message: {raw_cpu / intake_cpu:.2f}) |",
     ]
 
 
@@ -91,13 +96,14 @@ def main() -> None:
     args = parser.parse_args()
     amqp_url = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 
-    raws, intakes = [], []
+    raws: list[Measured] = []
+    intakes: list[Measured] = []
     for _ in range(args.rounds):  # alternated, so a busy moment on a shared machine hits both
-        raws.append(asyncio.run(raw_consume(amqp_url, args.messages)))
-        intakes.append(asyncio.run(intake_consume(amqp_url, args.messages)))
-    raw, intake = statistics.median(raws), statistics.median(intakes)
-    print(f"raw {[round(r) for r in raws]} msg/s, intake {[round(i) for i in intakes]} msg/s", file=sys.stderr)
-    rows = intake_rows(args.messages, raw, intake, args.rounds)
+        raws.append(asyncio.run(raw_measured(amqp_url, args.messages)))
+        intakes.append(asyncio.run(intake_measured(amqp_url, args.messages)))
+    print(f"raw {[(round(m.rate), round(m.cpu_ms, 3)) for m in raws]} (msg/s, ms CPU), "
+          f"intake {[(round(m.rate), round(m.cpu_ms, 3)) for m in intakes]}", file=sys.stderr)
+    rows = intake_rows(args.messages, raws, intakes)
     if args.intake_only:
         replace_intake_rows(args.out, rows, args.messages)
         return

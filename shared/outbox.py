@@ -110,9 +110,19 @@ class Outbox:
             retry_all, self._retry_all = self._retry_all, False
             if read_store or retry_all or self._read_store:
                 self._read_store = False
-                stored = await self.collection.find({}).sort("seq", 1).to_list(None)
-                # the store's copy wins; an add that finished while it was read is kept too
-                ready = {doc["_id"]: doc for doc in stored}
+                # what is stored, without the payloads: those this process holds already are not read again
+                # (a busy relay has hundreds waiting at each timed read)
+                marks = await self.collection.find({}, {"_id": 1, "seq": 1, "attempts": 1, "retry_at": 1}).to_list(None)
+                unknown = [m["_id"] for m in marks if m["_id"] not in self._ready]
+                stored = {doc["_id"]: doc for doc in await self.collection.find({"_id": {"$in": unknown}}).to_list(None)} \
+                    if unknown else {}
+                ready: dict[str, dict[str, Any]] = {}
+                for mark in marks:
+                    doc = stored.get(mark["_id"]) or self._ready.get(mark["_id"])
+                    if doc is not None:
+                        doc.update(mark)  # the store's attempts and back-off win
+                        ready[mark["_id"]] = doc
+                # an add that finished while the store was read is kept too
                 ready.update((k, v) for k, v in self._ready.items() if k not in ready)
                 self._ready = dict(sorted(ready.items(), key=lambda kv: kv[1]["seq"]))
             bus = self._bus_of()

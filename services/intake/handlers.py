@@ -13,7 +13,7 @@ from services.intake.domain.errors import ReportRejected
 from services.intake.partitions import partition_bindings, partition_consumer
 from services.intake.service import IntakeService, Sender
 from shared.bus import Bus, Parked, body_digest, delivered_as, subscribe
-from shared.contracts import IncidentGraded, ReportV1
+from shared.contracts import IncidentGraded
 from shared.settings import IntakeSettings
 from shared.topology import EVENTS, PARKING_EXCHANGE, Consumer, consumer, parking_queue, work_queue
 
@@ -65,12 +65,13 @@ async def receive_from_bus(svc: IntakeService, msg: Any, c: Consumer) -> None:
         report = svc.normalise(bytes(msg.body))
     except ReportRejected as refused:
         raise parked_for(refused) from None
-    await receive_normalised(svc, report, msg, c)
+    await svc.receive(report, sender=bus_sender(msg, c))
 
 
-async def receive_normalised(svc: IntakeService, report: ReportV1, msg: Any, c: Consumer) -> None:
+def bus_sender(msg: Any, c: Consumer) -> Sender:
+    """Who sent a report on the bus: the broker-validated user and the routing key it was first published with."""
     routing_key, user = delivered_as(msg, c)
-    await svc.receive(report, sender=Sender(channel="bus", user=user, routing_key=routing_key))
+    return Sender(channel="bus", user=user, routing_key=routing_key)
 
 
 CONTRACT_CODES = {"missing_field", "invalid_field", "bad_schema"}

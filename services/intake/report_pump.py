@@ -17,17 +17,19 @@ message. A message is acked only after its report is stored (or parked).
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from typing import Any
 
-import aio_pika
 import structlog
-from aio_pika.abc import AbstractIncomingMessage, AbstractRobustChannel, AbstractRobustQueue
+from aio_pika.abc import AbstractRobustChannel
+from aiormq.abc import AbstractChannel as WireChannel
+from aiormq.abc import DeliveredMessage
 from faststream.rabbit import RabbitBroker
 
 from services.intake.domain.errors import ReportRejected
-from services.intake.handlers import parked_for, receive_normalised
-from services.intake.service import IntakeService
+from services.intake.handlers import bus_sender, parked_for
+from services.intake.service import IntakeService, ReceiveResult
 from shared import metrics
 from shared.bus import Bus, Parked, RetryLater, body_problem
 from shared.settings import IntakeSettings
@@ -38,38 +40,67 @@ log = structlog.get_logger("zhiban.intake.pump")
 
 @dataclass(frozen=True)
 class Delivery:
-    """An aio-pika message seen as the parts of FastStream's RabbitMessage that Bus.park and
-    Bus.retry_later read."""
+    """A delivered message seen as the parts of FastStream's RabbitMessage that Bus.park, Bus.retry_later and
+    delivered_as read (``raw_message`` is itself: routing key, exchange, user)."""
 
-    raw_message: AbstractIncomingMessage
+    message: DeliveredMessage
+
+    @property
+    def raw_message(self) -> Delivery:
+        return self
 
     @property
     def body(self) -> bytes:
-        return self.raw_message.body
+        return self.message.body
 
     @property
     def headers(self) -> dict[str, Any]:
-        return dict(self.raw_message.headers or {})
+        return dict(self.message.header.properties.headers or {})
 
     @property
     def message_id(self) -> str | None:
-        return self.raw_message.message_id
+        return self.message.header.properties.message_id
 
     @property
     def content_type(self) -> str | None:
-        return self.raw_message.content_type
+        return self.message.header.properties.content_type
+
+    @property
+    def user_id(self) -> str | None:
+        return self.message.header.properties.user_id
+
+    @property
+    def routing_key(self) -> str:
+        return self.message.routing_key or ""
+
+    @property
+    def exchange(self) -> str | None:
+        return self.message.exchange
+
+    @property
+    def tag(self) -> int:
+        return int(self.message.delivery_tag or 0)
 
 
 class ReportPump:
+    """Consumes the report queues on a channel of its own and hands what arrived together to the placers
+    at once: one task takes every delivery waiting, normalises each (or parks it), queues each for its
+    partition's placer (``IntakeService.submit``), waits for all of them, parks or delays those that need it,
+    nacks those that failed, and acks the rest with one ``multiple`` ack."""
+
     def __init__(self, svc: IntakeService, bus_of: Any, settings: IntakeSettings, consumers: list[Consumer]) -> None:
         self.svc = svc
         self.bus_of = bus_of
         self.settings = settings
         self.consumers = consumers
         self._channel: AbstractRobustChannel | None = None
-        self._queues: list[tuple[AbstractRobustQueue, str]] = []
+        self._wire: WireChannel | None = None
+        self._tags: list[str] = []
         self._broker: RabbitBroker
         self._restart: asyncio.Task[None] | None = None
+        self._worker: asyncio.Task[None] | None = None
+        self._inbox: list[tuple[Delivery, Consumer]] = []
+        self._arrived = asyncio.Event()
         self._metrics: dict[tuple[Any, tuple[str, ...]], Any] = {}
 
     async def start(self, broker: RabbitBroker) -> None:
@@ -82,8 +113,8 @@ class ReportPump:
             connection.reconnect_callbacks.add(self._reconnected)
 
     def _reconnected(self, *_: object) -> None:
-        # aio-pika restores its robust channels itself, but a restored pump channel did not get its consumer
-        # back (tests/integration/test_escalation_broker_restart.py caught it): start over on a new channel
+        # aio-pika restores its robust channels itself, but not a consumer made on the wire channel below
+        # (tests/integration/test_escalation_broker_restart.py): start over on a new channel
         self._restart = asyncio.get_running_loop().create_task(self._consume_again())
 
     async def _consume_again(self) -> None:
@@ -103,23 +134,33 @@ class ReportPump:
         self._channel = await connection.channel(publisher_confirms=False)  # type: ignore[assignment]
         assert self._channel is not None
         await self._channel.set_qos(prefetch_count=self.settings.report_prefetch)
+        # aiormq's channel under aio-pika's: a delivery reaches us without aio-pika's message object and the
+        # task it starts per message, and is acked with the others of its batch
+        self._wire = wire = await self._channel.get_underlay_channel()
+        self._worker = asyncio.get_running_loop().create_task(self._work(), name="intake:report-pump")
         for c in self.consumers:
             declared = work_queue(c, delivery_limit=self.settings.delivery_limit, single_active=partitioned)
             queue = await broker.declare_queue(declared)
             await queue.bind(exchange, routing_key=c.routing_key)
-            own = await self._channel.get_queue(c.queue_name, ensure=False)
-            tag = await own.consume(self._handler(c))
-            self._queues.append((own, tag))  # type: ignore[arg-type]
+            ok = await wire.basic_consume(c.queue_name, self._receiver(c), no_ack=False)
+            self._tags.append(str(ok.consumer_tag))
         log.info("report pump consuming", queues=[c.queue_name for c in self.consumers],
                  prefetch=self.settings.report_prefetch)
 
     async def stop(self) -> None:
-        for queue, tag in self._queues:
+        wire, self._wire = self._wire, None
+        for tag in self._tags:
             try:
-                await queue.cancel(tag)
+                if wire is not None and not wire.is_closed:
+                    await wire.basic_cancel(tag)
             except Exception as exc:  # the connection may be gone already
                 log.info("report pump: cancel failed", error=str(exc)[:200])
-        self._queues.clear()
+        self._tags.clear()
+        if self._worker is not None:
+            self._worker.cancel()
+            await asyncio.gather(self._worker, return_exceptions=True)
+            self._worker = None
+        self._inbox.clear()  # unacked: the broker delivers them again (a report is placed once, by its key)
         if self._channel is not None:
             try:
                 await self._channel.close()
@@ -127,11 +168,12 @@ class ReportPump:
                 log.info("report pump: channel close failed", error=str(exc)[:200])
             self._channel = None
 
-    def _handler(self, c: Consumer) -> Any:
-        async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
-            await self.handle(message, c)
+    def _receiver(self, c: Consumer) -> Any:
+        async def delivered(message: DeliveredMessage) -> None:
+            self._inbox.append((Delivery(message), c))
+            self._arrived.set()
 
-        return on_message
+        return delivered
 
     def _metric(self, metric: Any, *labels: str) -> Any:
         """A labelled child of a metric, looked up once (prometheus_client's ``labels`` costs per call)."""
@@ -140,44 +182,81 @@ class ReportPump:
             child = self._metrics[(metric, labels)] = metric.labels(*labels)
         return child
 
-    async def handle(self, message: AbstractIncomingMessage, c: Consumer) -> None:
-        bus: Bus = self.bus_of()
-        delivery = Delivery(message)
-        outcome = "error"
-        try:
-            with self._metric(metrics.LATENCY, bus.service, c.name).time():
+    async def _work(self) -> None:
+        while True:
+            await self._arrived.wait()
+            self._arrived.clear()
+            batch, self._inbox = self._inbox, []
+            if batch:
                 try:
-                    report = self.svc.normalise(message.body)
-                except ReportRejected as refused:
-                    problem = body_problem(message.body, max_bytes=self.settings.max_message_bytes)
-                    if problem is not None:  # as the bus guard does: parked under the routing key it came on
-                        outcome = "parked"
-                        await self._settle(message, bus.park(delivery, code=problem.code,  # type: ignore[arg-type]
-                                                             reason_zh=problem.reason_zh,
-                                                             consumer=message.routing_key or "unknown"))
-                        return
-                    raise parked_for(refused) from None
-                await receive_normalised(self.svc, report, delivery, c)
-            outcome = "ok"
-            await message.ack()
-        except Parked as parked:
-            outcome = "parked"
-            await self._settle(message, bus.park(delivery, code=parked.code, reason_zh=parked.reason_zh,  # type: ignore[arg-type]
-                                                 consumer=c.name))
-        except RetryLater as exc:
-            outcome = "retry"
-            log.info("retry later", consumer=c.queue_name, reason=str(exc))
-            await self._settle(message, bus.retry_later(delivery, c, delay_ms=self.settings.retry_delay_ms,  # type: ignore[arg-type]
-                                                        max_retries=self.settings.max_retries, reason=str(exc)))
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.exception("report failed; back to the queue", consumer=c.queue_name, error=str(exc)[:300])
-            await self._nack(message)
-        finally:
-            self._metric(metrics.HANDLED, bus.service, c.name, outcome).inc()
+                    await self.handle(batch)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # never lose the pump: the batch's messages come back from the broker
+                    log.exception("report pump batch failed", error=str(exc)[:300])
 
-    async def _settle(self, message: AbstractIncomingMessage, kept: Any) -> None:
+    async def handle(self, batch: list[tuple[Delivery, Consumer]]) -> None:
+        """Every delivery of ``batch`` settled: acked once its report is stored (or it is parked or delayed),
+        nacked back to the queue if that failed."""
+        started = time.perf_counter()
+        bus: Bus = self.bus_of()
+        acks: list[Delivery] = []
+        nacks: list[Delivery] = []
+        placing: list[tuple[Delivery, Consumer, asyncio.Future[ReceiveResult]]] = []
+        outcomes: dict[tuple[str, str], int] = {}
+        for delivery, c in batch:
+            try:
+                report = self.svc.normalise(delivery.body)
+            except ReportRejected as refused:
+                problem = body_problem(delivery.body, max_bytes=self.settings.max_message_bytes)
+                if problem is not None:  # as the bus guard does: parked under the routing key it came on
+                    await self._keep(bus.park(delivery, code=problem.code, reason_zh=problem.reason_zh,  # type: ignore[arg-type]
+                                              consumer=delivery.routing_key or "unknown"), delivery, acks, nacks)
+                else:
+                    await self._park(bus, delivery, c, parked_for(refused), acks, nacks)
+                outcomes[c.name, "parked"] = outcomes.get((c.name, "parked"), 0) + 1
+                continue
+            try:
+                placing.append((delivery, c, self.svc.submit(report, sender=bus_sender(delivery, c))))
+            except Parked as parked:
+                await self._park(bus, delivery, c, parked, acks, nacks)
+                outcomes[c.name, "parked"] = outcomes.get((c.name, "parked"), 0) + 1
+        results = await asyncio.gather(*(f for _, _, f in placing), return_exceptions=True)
+        for (delivery, c, _), result in zip(placing, results, strict=True):
+            outcome = "ok"
+            if isinstance(result, Parked):
+                outcome = "parked"
+                await self._park(bus, delivery, c, result, acks, nacks)
+            elif isinstance(result, RetryLater):
+                outcome = "retry"
+                log.info("retry later", consumer=c.queue_name, reason=str(result))
+                await self._keep(bus.retry_later(delivery, c, delay_ms=self.settings.retry_delay_ms,  # type: ignore[arg-type]
+                                                 max_retries=self.settings.max_retries, reason=str(result)),
+                                 delivery, acks, nacks)
+            elif isinstance(result, asyncio.CancelledError):
+                raise result
+            elif isinstance(result, BaseException):
+                outcome = "error"
+                log.error("report failed; back to the queue", consumer=c.queue_name, error=str(result)[:300])
+                nacks.append(delivery)
+            else:
+                acks.append(delivery)
+            outcomes[c.name, outcome] = outcomes.get((c.name, outcome), 0) + 1
+        await self._settle(acks, nacks)
+        took = time.perf_counter() - started
+        for (name, outcome), count in outcomes.items():
+            self._metric(metrics.HANDLED, bus.service, name, outcome).inc(count)
+            latency = self._metric(metrics.LATENCY, bus.service, name)
+            for _ in range(count):
+                latency.observe(took)
+
+    async def _park(self, bus: Bus, delivery: Delivery, c: Consumer, parked: Parked, acks: list[Delivery],
+                    nacks: list[Delivery]) -> None:
+        await self._keep(bus.park(delivery, code=parked.code, reason_zh=parked.reason_zh, consumer=c.name),  # type: ignore[arg-type]
+                         delivery, acks, nacks)
+
+    @staticmethod
+    async def _keep(kept: Any, delivery: Delivery, acks: list[Delivery], nacks: list[Delivery]) -> None:
         """Ack once the message is kept elsewhere (parking, the retry queue); if that fails, nack it back."""
         try:
             await kept
@@ -185,13 +264,35 @@ class ReportPump:
             raise
         except Exception as exc:
             log.warning("could not park or delay a report; back to the queue", error=str(exc)[:300])
-            await self._nack(message)
+            nacks.append(delivery)
             return
-        await message.ack()
+        acks.append(delivery)
 
     @staticmethod
-    async def _nack(message: AbstractIncomingMessage) -> None:
-        try:
-            await message.nack(requeue=True)
-        except Exception as exc:  # the channel is gone: the broker redelivers it anyway
-            log.info("nack failed", error=str(exc)[:200])
+    async def _settle(acks: list[Delivery], nacks: list[Delivery]) -> None:
+        """Nacks first, one by one; then the acks of each channel at once when none of that channel's
+        deliveries up to the last one acked stays unsettled, else one by one. A delivery whose channel has
+        closed meanwhile (a reconnect) is left alone: the broker delivers it again."""
+        for delivery in nacks:
+            try:
+                await delivery.message.channel.basic_nack(delivery.tag, requeue=True)
+            except Exception as exc:  # the channel is gone: the broker redelivers it anyway
+                log.info("nack failed", error=str(exc)[:200])
+        by_channel: dict[int, list[Delivery]] = {}
+        for delivery in acks:
+            by_channel.setdefault(id(delivery.message.channel), []).append(delivery)
+        for group in by_channel.values():
+            channel = group[0].message.channel
+            try:
+                if channel.is_closed:
+                    continue
+                tags = sorted(d.tag for d in group)
+                # every delivery of this batch is in acks or nacks, and the batches before are settled: one
+                # ``multiple`` ack is safe when the acked tags are consecutive (no nacked one among them)
+                if tags[-1] - tags[0] + 1 == len(tags):
+                    await channel.basic_ack(tags[-1], multiple=True)
+                else:
+                    for tag in tags:
+                        await channel.basic_ack(tag)
+            except Exception as exc:
+                log.info("ack failed; the broker delivers again", error=str(exc)[:200])

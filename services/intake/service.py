@@ -155,6 +155,14 @@ class IntakeService:
         then — up to ``placement_batch`` — and places them one after the other in the order received, under
         one claim, deciding each against the index as the ones before it left it, and writes them at once
         (``Writes``). Alone, a report is a batch of one."""
+        # a caller that goes away cancels only this future: the placer places the report all the same
+        return await self.submit(report, sender=sender, extra=extra)
+
+    def submit(self, report: ReportV1, *, sender: Sender,
+               extra: dict[str, Any] | None = None) -> asyncio.Future[ReceiveResult]:
+        """``receive`` without waiting: the report is queued for its partition's placer and the future gets
+        its outcome (the report pump hands over every report of a delivery this way). Raises Parked for a
+        report its sender may not send."""
         self.check_sender(report, sender)
         now = self.clock.now()
         report = report.with_received_at(now)
@@ -163,8 +171,7 @@ class IntakeService:
         self._waiting.setdefault(partition, []).append(waiting)
         if partition not in self._placers:
             self._placers[partition] = asyncio.create_task(self._placer(partition), name=f"intake:place:{partition}")
-        # a caller that goes away cancels only this future: the placer places the report all the same
-        return await waiting.result
+        return waiting.result
 
     async def _placer(self, partition: int) -> None:
         queue = self._waiting[partition]
