@@ -13,7 +13,6 @@ must not wait on itself.
 from __future__ import annotations
 
 import asyncio
-import itertools
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,7 +37,7 @@ class Outbox:
         self._bus_of = bus_of
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
-        self._counter = itertools.count()
+        self._added = 0  # events this process has numbered (the end of ``seq``)
         self._retry_all = False
         # what this process added and has not published yet, in the order added: the relay woken by an add
         # publishes from here instead of reading the collection back. The collection stays the truth: every
@@ -66,9 +65,11 @@ class Outbox:
             self._ready[event_id] = doc
             return True
         except Exception as exc:
+            # a duplicate: stored before, maybe by a process that crashed before publishing it; anything
+            # else: was it written? Either way the next flush reads the store to know
+            self._read_store = True
             if is_duplicate_key(exc):
                 return False
-            self._read_store = True  # was it written? the next flush reads the store to know
             raise
         finally:
             self._wake.set()
@@ -85,11 +86,10 @@ class Outbox:
         try:
             await self.collection.insert_many(docs, ordered=False)
         except Exception as exc:
+            # some were stored before (a redelivery), or the write failed part-way: the next read tells
             self._read_store = True
             if not is_duplicate_key(exc):
                 raise
-            # some were stored before (a redelivery): which of them is for the store to say, on the next read
-            self._read_store = True
         else:
             self._ready.update((doc["_id"], doc) for doc in docs)
         finally:
@@ -98,7 +98,8 @@ class Outbox:
     def _next_seq(self, now: datetime) -> str:
         """Order of publication: the time it was added, then the order within this process (the clock of a
         replay may stand still). Sorts as text, so no counter document is written for every event."""
-        return f"{now.timestamp():020.6f}:{next(self._counter):012d}"
+        self._added += 1
+        return f"{now.timestamp():020.6f}:{self._added:012d}"
 
     async def flush(self, *, read_store: bool = True) -> int:
         """Publish every stored, unpublished event in the order added. Returns how many went out.
@@ -107,24 +108,10 @@ class Outbox:
         sent = 0
         async with self._lock:
             now = self.clock.now()
-            retry_all, self._retry_all = self._retry_all, False
+            retry_all = self._retry_all
             if read_store or retry_all or self._read_store:
-                self._read_store = False
-                # what is stored, without the payloads: those this process holds already are not read again
-                # (a busy relay has hundreds waiting at each timed read)
-                marks = await self.collection.find({}, {"_id": 1, "seq": 1, "attempts": 1, "retry_at": 1}).to_list(None)
-                unknown = [m["_id"] for m in marks if m["_id"] not in self._ready]
-                stored = {doc["_id"]: doc for doc in await self.collection.find({"_id": {"$in": unknown}}).to_list(None)} \
-                    if unknown else {}
-                ready: dict[str, dict[str, Any]] = {}
-                for mark in marks:
-                    doc = stored.get(mark["_id"]) or self._ready.get(mark["_id"])
-                    if doc is not None:
-                        doc.update(mark)  # the store's attempts and back-off win
-                        ready[mark["_id"]] = doc
-                # an add that finished while the store was read is kept too
-                ready.update((k, v) for k, v in self._ready.items() if k not in ready)
-                self._ready = dict(sorted(ready.items(), key=lambda kv: kv[1]["seq"]))
+                await self._read_all()
+            self._retry_all = False
             bus = self._bus_of()
             due = [doc for doc in self._ready.values()
                    if retry_all or not (doc.get("retry_at") and doc["retry_at"] > now)]
@@ -162,6 +149,28 @@ class Outbox:
         self._retry_all = True
         self._wake.set()
 
+    async def _read_all(self) -> None:
+        """Bring the memory in line with the store: what is stored (payloads read only for events this
+        process does not hold), in order; an event held here but no longer stored was published by another
+        process sharing the collection (or removed by hand) and is dropped, unless it was added while the
+        store was read."""
+        added_before = self._added
+        # what is stored, without the payloads: those this process holds already are not read again
+        # (a busy relay has hundreds waiting at each timed read)
+        marks = await self.collection.find({}, {"_id": 1, "seq": 1, "attempts": 1, "retry_at": 1}).to_list(None)
+        unknown = [m["_id"] for m in marks if m["_id"] not in self._ready]
+        stored = {doc["_id"]: doc for doc in await self.collection.find({"_id": {"$in": unknown}}).to_list(None)} \
+            if unknown else {}
+        ready: dict[str, dict[str, Any]] = {}
+        for mark in marks:
+            doc = stored.get(mark["_id"]) or self._ready.get(mark["_id"])
+            if doc is not None:
+                doc.update(mark)  # the store's attempts and back-off win
+                ready[mark["_id"]] = doc
+        ready.update((k, v) for k, v in self._ready.items() if k not in ready and _number(v) > added_before)
+        self._ready = dict(sorted(ready.items(), key=lambda kv: kv[1]["seq"]))
+        self._read_store = False
+
     def unpublished_here(self) -> int:
         """Events this process added and has not published yet (memory only: a cheap check for a busy loop;
         ``pending_count`` asks the store)."""
@@ -193,3 +202,8 @@ class Outbox:
                 raise
             except Exception as exc:
                 log.warning("outbox relay failed; will retry", error=str(exc)[:200])
+
+
+def _number(doc: dict[str, Any]) -> int:
+    """The per-process number at the end of an event's ``seq``."""
+    return int(str(doc["seq"]).rsplit(":", 1)[1])

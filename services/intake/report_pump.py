@@ -192,8 +192,11 @@ class ReportPump:
                     await self.handle(batch)
                 except asyncio.CancelledError:
                     raise
-                except Exception as exc:  # never lose the pump: the batch's messages come back from the broker
-                    log.exception("report pump batch failed", error=str(exc)[:300])
+                except Exception as exc:
+                    # never lose the pump, nor leave a delivery unsettled (a later ``multiple`` ack would
+                    # take it along unplaced): the whole batch goes back to the queue
+                    log.exception("report pump batch failed; back to the queue", error=str(exc)[:300])
+                    await self._settle([], [d for d, _ in batch])
 
     async def handle(self, batch: list[tuple[Delivery, Consumer]]) -> None:
         """Every delivery of ``batch`` settled: acked once its report is stored (or it is parked or delayed),
@@ -206,21 +209,15 @@ class ReportPump:
         outcomes: dict[tuple[str, str], int] = {}
         for delivery, c in batch:
             try:
-                report = self.svc.normalise(delivery.body)
-            except ReportRejected as refused:
-                problem = body_problem(delivery.body, max_bytes=self.settings.max_message_bytes)
-                if problem is not None:  # as the bus guard does: parked under the routing key it came on
-                    await self._keep(bus.park(delivery, code=problem.code, reason_zh=problem.reason_zh,  # type: ignore[arg-type]
-                                              consumer=delivery.routing_key or "unknown"), delivery, acks, nacks)
-                else:
-                    await self._park(bus, delivery, c, parked_for(refused), acks, nacks)
-                outcomes[c.name, "parked"] = outcomes.get((c.name, "parked"), 0) + 1
-                continue
-            try:
-                placing.append((delivery, c, self.svc.submit(report, sender=bus_sender(delivery, c))))
-            except Parked as parked:
-                await self._park(bus, delivery, c, parked, acks, nacks)
-                outcomes[c.name, "parked"] = outcomes.get((c.name, "parked"), 0) + 1
+                outcome = await self._take(bus, delivery, c, placing, acks, nacks)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # this delivery alone goes back to the queue (its delivery limit parks it)
+                log.exception("report failed; back to the queue", consumer=c.queue_name, error=str(exc)[:300])
+                nacks.append(delivery)
+                outcome = "error"
+            if outcome is not None:
+                outcomes[c.name, outcome] = outcomes.get((c.name, outcome), 0) + 1
         results = await asyncio.gather(*(f for _, _, f in placing), return_exceptions=True)
         for (delivery, c, _), result in zip(placing, results, strict=True):
             outcome = "ok"
@@ -233,9 +230,7 @@ class ReportPump:
                 await self._keep(bus.retry_later(delivery, c, delay_ms=self.settings.retry_delay_ms,  # type: ignore[arg-type]
                                                  max_retries=self.settings.max_retries, reason=str(result)),
                                  delivery, acks, nacks)
-            elif isinstance(result, asyncio.CancelledError):
-                raise result
-            elif isinstance(result, BaseException):
+            elif isinstance(result, BaseException):  # an error, or its placement was cancelled
                 outcome = "error"
                 log.error("report failed; back to the queue", consumer=c.queue_name, error=str(result)[:300])
                 nacks.append(delivery)
@@ -249,6 +244,27 @@ class ReportPump:
             latency = self._metric(metrics.LATENCY, bus.service, name)
             for _ in range(count):
                 latency.observe(took)
+
+    async def _take(self, bus: Bus, delivery: Delivery, c: Consumer,
+                    placing: list[tuple[Delivery, Consumer, asyncio.Future[ReceiveResult]]],
+                    acks: list[Delivery], nacks: list[Delivery]) -> str | None:
+        """Normalise one delivery and queue it for placement (None), or park it now ("parked")."""
+        try:
+            report = self.svc.normalise(delivery.body)
+        except ReportRejected as refused:
+            problem = body_problem(delivery.body, max_bytes=self.settings.max_message_bytes)
+            if problem is not None:  # as the bus guard does: parked under the routing key it came on
+                await self._keep(bus.park(delivery, code=problem.code, reason_zh=problem.reason_zh,  # type: ignore[arg-type]
+                                          consumer=delivery.routing_key or "unknown"), delivery, acks, nacks)
+            else:
+                await self._park(bus, delivery, c, parked_for(refused), acks, nacks)
+            return "parked"
+        try:
+            placing.append((delivery, c, self.svc.submit(report, sender=bus_sender(delivery, c))))
+        except Parked as parked:
+            await self._park(bus, delivery, c, parked, acks, nacks)
+            return "parked"
+        return None
 
     async def _park(self, bus: Bus, delivery: Delivery, c: Consumer, parked: Parked, acks: list[Delivery],
                     nacks: list[Delivery]) -> None:

@@ -210,3 +210,25 @@ async def test_a_relay_kept_busy_by_adds_still_reads_the_store_every_so_often() 
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
     assert len(bus.sent) == len(set(bus.sent))  # each once
+
+
+async def test_after_add_meets_a_stored_event_the_next_flush_reads_the_store() -> None:
+    """A redelivered input adds an event a crashed process stored and never published: it goes out at once."""
+    bus = RecordingBus(fail=set())
+    db, outbox = new_outbox(bus)
+    assert await outbox.flush(read_store=False) == 0
+    await store_elsewhere(db, "x0", 0)
+    assert await outbox.add("x0", "t.x", Event(n=0)) is False
+    assert await outbox.flush(read_store=False) == 1
+    assert bus.sent == ["x0"]
+
+
+async def test_an_event_another_process_published_is_not_published_again_from_memory() -> None:
+    bus_a, bus_b = RecordingBus(fail=set()), RecordingBus(fail=set())
+    db, a = new_outbox(bus_a)
+    b = Outbox(db, clock=ManualClock(T0), bus_of=lambda: bus_b)  # type: ignore[arg-type,return-value]
+    assert await a.flush(read_store=False) == 0
+    await a.add("e1", "t.x", Event(n=1))
+    assert await b.flush() == 1  # the other process, sharing the collection, published it first
+    assert await a.flush() == 0  # the full read drops it from a's memory
+    assert bus_a.sent == [] and a.unpublished_here() == 0
