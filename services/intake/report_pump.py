@@ -29,7 +29,7 @@ from faststream.rabbit import RabbitBroker
 
 from services.intake.domain.errors import ReportRejected
 from services.intake.handlers import bus_sender, parked_for
-from services.intake.service import IntakeService, ReceiveResult
+from services.intake.service import QUIET_TURNS, IntakeService, ReceiveResult
 from shared import metrics
 from shared.bus import Bus, Parked, RetryLater, body_problem
 from shared.settings import IntakeSettings
@@ -183,9 +183,16 @@ class ReportPump:
         return child
 
     async def _work(self) -> None:
+        limit = self.settings.placement_batch
         while True:
             await self._arrived.wait()
             self._arrived.clear()
+            # let the deliveries on their way join (a delivery takes a few turns of the event loop from the
+            # socket to here): take the inbox once it has not grown for QUIET_TURNS turns
+            size, quiet, turns = len(self._inbox), 0, 0
+            while quiet < QUIET_TURNS and len(self._inbox) < limit and turns < 64:
+                await asyncio.sleep(0)
+                quiet, size, turns = (quiet + 1 if len(self._inbox) == size else 0), len(self._inbox), turns + 1
             batch, self._inbox = self._inbox, []
             if batch:
                 try:
