@@ -136,8 +136,10 @@ class Bus:
 
         results = await asyncio.gather(*(one(*item) for item in items), return_exceptions=True)
         outcomes = [r if isinstance(r, BaseException) else None for r in results]
-        if any(isinstance(r, Exception) and not isinstance(r, aio_pika.exceptions.DeliveryError) for r in outcomes):
-            await self._drop_channel()  # a channel error closes it: the next batch opens a new one
+        broken = [r for r in outcomes if isinstance(r, Exception) and not isinstance(r, aio_pika.exceptions.DeliveryError)]
+        if broken:  # a channel error closes it: the next batch opens a new one
+            log.info("publish channel dropped", error=f"{type(broken[0]).__name__}: {str(broken[0])[:200]}")
+            await self._drop_channel()
         return outcomes
 
     async def _direct_exchange(self) -> aio_pika.abc.AbstractExchange:
@@ -154,7 +156,9 @@ class Bus:
         channel, self._channel, self._exchange = self._channel, None, None
         if channel is not None and not channel.is_closed:
             try:
-                await channel.close()
+                # shielded: a close cut short (the relay cancelled as the service stops) leaves the channel
+                # half closed, and the broker then closes the whole connection for a frame on it
+                await asyncio.shield(channel.close())
             except Exception as exc:  # the connection may be gone already
                 log.info("publish channel close failed", error=str(exc)[:200])
 

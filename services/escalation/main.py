@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import structlog
 from faststream.rabbit import RabbitBroker
 
@@ -63,16 +65,27 @@ def build(settings: EscalationSettings, *, broker: RabbitBroker, clock: Clock) -
     router = new_router(lambda: bus, settings)
     register(router, lambda: bus, svc, settings)
 
+    wait_queues = asyncio.Event()
+
     async def timers() -> None:
-        if settings.broker_timers:
-            await declare_wait_queues(broker)
+        try:
+            if settings.broker_timers:
+                await declare_wait_queues(broker)
+        finally:
+            wait_queues.set()
         await svc.timers_forever(every_s=settings.timer_poll_seconds)
+
+    async def relay() -> None:
+        # the timers the first incidents plan go to the wait queues: publish once they exist (else each
+        # comes back unroutable and waits out a back-off)
+        await wait_queues.wait()
+        await outbox.relay_forever(every_s=settings.outbox_poll_seconds)
 
     return Component(
         name="escalation",
         bus_routers=[router],
         http_router=build_api(svc),
         startup=[store.setup, outbox.setup],
-        background=[lambda: outbox.relay_forever(every_s=settings.outbox_poll_seconds), timers],
+        background=[relay, timers],
         state={"service": svc, "outbox": outbox, "bus": bus, "store": store},
     )
