@@ -12,7 +12,7 @@ async def test_the_console_page_and_its_modules_are_served_without_a_token(syste
     assert page.headers["content-type"].startswith("text/html")
     assert "值班台" in page.text and 'src="js/main.js"' in page.text
 
-    for module in ("main", "api", "format", "dom", "list", "detail", "entry"):
+    for module in ("main", "api", "format", "dom", "list", "detail", "reports", "entry"):
         r = await system.client.get(f"/console/js/{module}.js")
         assert r.status_code == 200, module
         assert r.headers["content-type"].split(";")[0] in ("text/javascript", "application/javascript"), module

@@ -1,5 +1,6 @@
-"""The console's name table (static/catalogue.json) says what the services say: a category, level, review state
-or role added or renamed in Python shows up here as a failure, not as an untranslated code on screen."""
+"""The console's name table (static/catalogue.json) says what the services say: a category, level, review state,
+role or report channel added or renamed in Python shows up here as a failure, not as an untranslated code on
+screen."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from services.console import STATIC_DIR
 from services.escalation.domain.grading import LEVEL_NAMES
 from services.escalation.domain.notice_text import CATEGORY_NAMES
 from services.escalation.domain.review import STATE_NAMES
+from services.intake.api_officer import OFFICER_CHANNELS
 from shared.auth import ROLE_NAMES, Role
-from shared.contracts import Category
+from shared.contracts import Category, Channel
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +34,13 @@ def test_levels_review_states_and_roles_match_the_services(catalogue: dict[str, 
     assert catalogue["review_states"] == STATE_NAMES
     assert catalogue["roles"] == {role.value: name for role, name in ROLE_NAMES.items()}
     assert set(catalogue["roles"]) == {r.value for r in Role}
+
+
+def test_report_channels_and_the_entry_form_choices_match_the_contract_and_intake(catalogue: dict[str, Any]) -> None:
+    assert set(catalogue["channels"]) == {c.value for c in Channel}
+    # the entry form offers exactly the channels intake's officer route accepts, under the same names
+    assert catalogue["entry_channels"] == OFFICER_CHANNELS
+    assert all(catalogue["channels"][key] == name for key, name in OFFICER_CHANNELS.items())
 
 
 def _literal_values(annotation: Any) -> set[str]:

@@ -35,7 +35,6 @@ function failureText(status) {
 /** fetch with the session's token; resolves to the parsed JSON, rejects with ApiFailure. */
 export async function call(path, { method = "GET", json, form, token = session.token } = {}) {
   const headers = { Accept: "application/json" };
-  if (token) headers.Authorization = `Bearer ${token}`;
   let body;
   if (json !== undefined) {
     headers["Content-Type"] = "application/json";
@@ -43,17 +42,31 @@ export async function call(path, { method = "GET", json, form, token = session.t
   } else if (form !== undefined) {
     body = form; // FormData: the browser sets the multipart boundary
   }
+  const response = await send(path, { method, headers, body, token });
+  return parsed(await response.text());
+}
+
+/** A file the API keeps (e.g. a scanned original), read with the session's token; resolves to a Blob whose type
+ * is the one the API sent. */
+export async function callBlob(path, { token = session.token } = {}) {
+  const response = await send(path, { method: "GET", headers: {}, token });
+  return response.blob();
+}
+
+async function send(path, { method, headers, body, token }) {
+  if (token) headers = { ...headers, Authorization: `Bearer ${token}` };
   let response;
   try {
     response = await fetch(path, { method, headers, body, cache: "no-store", credentials: "omit" });
   } catch (err) {
     throw new ApiFailure(0, { message: "无法连接服务器，请检查网络或稍后重试" });
   }
-  const text = await response.text();
-  let parsed = null;
-  try { parsed = text ? JSON.parse(text) : null; } catch { parsed = null; }
-  if (!response.ok) throw new ApiFailure(response.status, parsed);
-  return parsed;
+  if (!response.ok) throw new ApiFailure(response.status, parsed(await response.text()));
+  return response;
+}
+
+function parsed(text) {
+  try { return text ? JSON.parse(text) : null; } catch { return null; }
 }
 
 export function query(params) {

@@ -1,14 +1,16 @@
-// One incident: intake's record (elements) and escalation's view (level, sensitivity, review, timeline);
-// for the duty-room head and the shift leader, the review gate's approve / return.
+// One incident: intake's record (elements, reports and their originals) and escalation's view (level,
+// sensitivity, review, timeline); for the duty-room head and the shift leader, the review gate's approve / return.
 
 import { ApiFailure, call } from "./api.js";
 import { $, el, say } from "./dom.js";
 import { levelText, localTime, missingText, nameOf } from "./format.js";
+import { setupReports } from "./reports.js";
 
 const REVIEWER_ROLES = ["duty_head", "shift_leader"];
 
 export function setupDetail(ctx) {
   const form = $("#review-form");
+  const renderReports = setupReports(ctx);
   let incidentId = null;
   let shownRevision = null; // the version the reviewer is looking at; the API refuses a stale approval
 
@@ -27,6 +29,7 @@ export function setupDetail(ctx) {
     $("#d-title").textContent = esc?.title || intake?.title || incidentId;
     $("#d-id").textContent = incidentId;
     $("#d-missing").textContent = intake ? missingText(intake.missing_elements) : "";
+    renderReports(intake?.reports);
     if (esc) {
       const suggested = esc.suggested_level && esc.suggested_level !== esc.level
         ? `；系统建议 ${levelText(esc.suggested_level)}` : "";

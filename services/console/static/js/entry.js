@@ -1,5 +1,6 @@
-// Officer entry of a telephone report (intake's POST /api/v1/reports:officer, channel=phone): the signed-in
-// officer is the recording officer; the API's refusals are shown next to the field they name.
+// Officer entry of a telephone, fax or telegram report (intake's POST /api/v1/reports:officer; a fax or telegram
+// carries its scanned original): the signed-in officer is the recording officer; the API's refusals are shown
+// next to the field they name.
 
 import { call } from "./api.js";
 import { $, el, options, say } from "./dom.js";
@@ -8,11 +9,32 @@ import { fromLocalInput, missingText, names } from "./format.js";
 const CASUALTIES = ["deaths", "injuries", "missing", "trapped"];
 // fields the API names that the form shows under another input
 const SHOWN_AT = { "contact.phone": "callback_number", "source.unit": "unit", casualties: "casualties.deaths" };
+// the channels whose report is a document: intake refuses them without the scanned original
+const WRITTEN = ["fax", "telegram"];
 const OUTCOME = { opened: "新建事件", attached: "并入已有事件", duplicate: "重复报送，已计入原报告" };
 
 export function setupEntry(ctx) {
   const form = $("#entry-form");
+  const channel = $("#e-channel");
+  const original = $("#e-original");
   options($("#e-category"), names("categories"));
+  options(channel, names("entry_channels"));
+
+  /** A fax or telegram needs its scanned original; a phone report has none to send. */
+  function showChannel() {
+    const written = WRITTEN.includes(channel.value);
+    const box = original.closest(".field");
+    box.hidden = !written;
+    original.disabled = !written;
+    original.required = written;
+    if (!written) {
+      original.value = "";
+      box.classList.remove("invalid");
+      box.querySelectorAll(".field-error").forEach((node) => node.remove());
+    }
+    const label = $("#e-text-label");
+    label.textContent = written ? label.dataset.written : label.dataset.spoken;
+  }
 
   function clearErrors() {
     form.querySelectorAll(".field-error").forEach((node) => node.remove());
@@ -61,12 +83,15 @@ export function setupEntry(ctx) {
     const data = new FormData(form);
     const body = new FormData();
     body.append("report", JSON.stringify(report(data)));
-    body.append("channel", "phone");
+    body.append("channel", channel.value);
     body.append("callback_number", (data.get("callback_number") || "").trim());
+    // only a chosen file: an empty file input would reach the API as a nameless, empty part
+    if (!original.disabled && original.files.length) body.append("original", original.files[0]);
     $("#entry-submit").disabled = true;
     try {
       const result = await call("/api/v1/reports:officer", { method: "POST", form: body });
       form.reset();
+      showChannel();
       const box = $("#entry-result");
       box.replaceChildren(
         el("p", {}, `已接收（${OUTCOME[result.status] || result.status}）：${result.incident_id}`),
@@ -79,6 +104,9 @@ export function setupEntry(ctx) {
       $("#entry-submit").disabled = false;
     }
   });
+
+  channel.addEventListener("change", showChannel);
+  showChannel();
 
   ctx.onSignIn.push(() => {
     $("#recording-officer").textContent = ctx.me.name;

@@ -1,5 +1,5 @@
 // The duty officers' console: sign-in, then the incident list, an incident's detail with review, and the
-// telephone report entry form. Every API call carries the session's bearer token.
+// telephone, fax and telegram report entry form. Every API call carries the session's bearer token.
 
 import { ApiFailure, call, session } from "./api.js";
 import { $, say } from "./dom.js";
