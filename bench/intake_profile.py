@@ -23,7 +23,7 @@ PARTS = [
     ("placement (under the claim)", "services/intake/service.py", "_placer"),
     ("  matching (domain.matching.decide)", "intake/domain/matching.py", "decide"),
     ("store, every call (the stand-in: mongomock)", "mongomock_motor/__init__.py", "wrapper"),
-    ("publishing events (Bus.publish_batch)", "shared/bus.py", "one"),
+    ("publishing events (Bus.publish_json, through FastStream)", "shared/bus.py", "publish_json"),
     ("outbox relay, its store reads and deletes", "shared/outbox.py", "flush"),
     ("report pump (consume, normalise, settle)", "services/intake/report_pump.py", "_work"),
     ("  normalisation (domain.normalise)", "services/intake/service.py", "normalise"),

@@ -16,7 +16,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import aio_pika
 import structlog
 from faststream import AckPolicy, BaseMiddleware
 from faststream.rabbit import Channel, RabbitBroker, RabbitRouter
@@ -71,10 +70,6 @@ class Bus:
         self.broker = broker
         self.service = service
         self.publish_timeout_s = publish_timeout_s
-        self.direct = False  # the runtime sets it on the real broker: publish_batch then uses aio-pika itself
-        self._channel: aio_pika.abc.AbstractChannel | None = None
-        self._exchange: aio_pika.abc.AbstractExchange | None = None
-        self._channel_lock = asyncio.Lock()
         self._published: dict[str, Any] = {}  # routing key → its PUBLISHED counter
 
     async def publish(
@@ -107,64 +102,15 @@ class Bus:
         counter.inc()
 
     async def publish_batch(self, items: list[tuple[str, Any, str]]) -> list[BaseException | None]:
-        """Publish (routing key, JSON payload, message id) items at once, in order on one channel, and wait for
-        every confirm; one outcome per item (None: confirmed). The outbox relay sends its events this way.
+        """Publish (routing key, JSON payload, message id) items at once (their confirms awaited together);
+        one outcome per item, None when confirmed. The outbox relay sends its events this way.
 
-        On the real broker (``direct``) the items go out on an aio-pika channel of the bus's own, with the
-        properties ``publish_json`` gives them (persistent, mandatory, JSON, message id, ``x-zhiban-from``):
-        FastStream's publish path costs more than the publish itself (docs/benchmarks-intake.md), and the
-        relay of a busy intake sends thousands of events a second. On the in-process bus, ``publish_json``
-        (there, a publish runs the consumers)."""
-        if not self.direct:
-            results = await asyncio.gather(*(self.publish_json(key, payload, message_id=message_id)
-                                              for key, payload, message_id in items), return_exceptions=True)
-            return [r if isinstance(r, BaseException) else None for r in results]
-        try:
-            async with asyncio.timeout(self.publish_timeout_s):
-                exchange = await self._direct_exchange()
-        except Exception as exc:
-            return [exc] * len(items)
-        headers: dict[str, Any] = {"x-zhiban-from": self.service}
-
-        async def one(key: str, payload: Any, message_id: str) -> None:
-            body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-            message = aio_pika.Message(body, content_type="application/json", message_id=message_id,
-                                       delivery_mode=aio_pika.DeliveryMode.PERSISTENT, headers=headers)
-            async with asyncio.timeout(self.publish_timeout_s):
-                await exchange.publish(message, routing_key=key, mandatory=True)
-            self._count(key)
-
-        results = await asyncio.gather(*(one(*item) for item in items), return_exceptions=True)
-        outcomes = [r if isinstance(r, BaseException) else None for r in results]
-        broken = [r for r in outcomes if isinstance(r, Exception) and not isinstance(r, aio_pika.exceptions.DeliveryError)]
-        if broken:  # a channel error closes it: the next batch opens a new one
-            log.info("publish channel dropped", error=f"{type(broken[0]).__name__}: {str(broken[0])[:200]}")
-            await self._drop_channel()
-        return outcomes
-
-    async def _direct_exchange(self) -> aio_pika.abc.AbstractExchange:
-        async with self._channel_lock:
-            if self._exchange is None or self._channel is None or self._channel.is_closed:
-                connection = self.broker._connection  # FastStream's robust aio-pika connection
-                if connection is None:
-                    raise ConnectionError("the broker is not connected")
-                self._channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
-                self._exchange = await self._channel.get_exchange(EVENTS.name, ensure=False)
-            return self._exchange
-
-    async def _drop_channel(self) -> None:
-        channel, self._channel, self._exchange = self._channel, None, None
-        if channel is not None and not channel.is_closed:
-            try:
-                # shielded: a close cut short (the relay cancelled as the service stops) leaves the channel
-                # half closed, and the broker then closes the whole connection for a frame on it
-                await asyncio.shield(channel.close())
-            except Exception as exc:  # the connection may be gone already
-                log.info("publish channel close failed", error=str(exc)[:200])
-
-    async def close(self) -> None:
-        """Close the direct channel (the runtime stops the broker after this)."""
-        await self._drop_channel()
+        Through FastStream like every publish. A channel of the bus's own, with aio-pika directly, was tried
+        (ADR 0005): intake's CPU per report did not change, and the 99th percentile of publish → notify.send
+        at 20 reports/s rose from 100–150 ms to 0.4–1.2 s, so it was taken out."""
+        results = await asyncio.gather(*(self.publish_json(key, payload, message_id=message_id)
+                                          for key, payload, message_id in items), return_exceptions=True)
+        return [r if isinstance(r, BaseException) else None for r in results]
 
     async def request(self, routing_key: str, message: BaseModel, *, timeout: float) -> Any:
         """Ask and wait for the answer: TimeoutError after ``timeout`` seconds in all, the broker down included."""

@@ -85,8 +85,6 @@ class Runtime:
                     await pump.start(self.broker)
             connection = getattr(self.broker, "_connection", None)
             for component in self.components:
-                if (bus := component.state.get("bus")) is not None:
-                    bus.direct = True  # the outbox relay publishes with aio-pika itself (Bus.publish_batch)
                 if connection is not None and (outbox := component.state.get("outbox")) is not None:
                     connection.reconnect_callbacks.add(outbox.broker_back)
         if self.freeze_heap:
@@ -119,8 +117,6 @@ class Runtime:
             for component in self.components:
                 for pump in component.pumps:
                     await pump.stop()
-                if (bus := component.state.get("bus")) is not None:
-                    await bus.close()
             await self.broker.stop()
 
 

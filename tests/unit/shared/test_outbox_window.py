@@ -32,8 +32,7 @@ class RecordingBus:
         if message_id in self.fail:
             raise ConnectionError("broker said no")
 
-    publish_batch = Bus.publish_batch  # as on the in-process bus: one publish_json per event, gathered
-    direct = False
+    publish_batch = Bus.publish_batch  # one publish_json per event, gathered
 
 
 async def test_window_keeps_order_and_keeps_the_failed_event() -> None:
