@@ -70,7 +70,6 @@ class Bus:
         self.broker = broker
         self.service = service
         self.publish_timeout_s = publish_timeout_s
-        self._published: dict[str, Any] = {}  # routing key → its PUBLISHED counter
 
     async def publish(
         self, routing_key: str, message: BaseModel, *, message_id: str, headers: dict[str, Any] | None = None
@@ -93,13 +92,7 @@ class Bus:
                 headers={"x-zhiban-from": self.service, **(headers or {})},
                 content_type="application/json",
             )
-        self._count(routing_key)
-
-    def _count(self, routing_key: str) -> None:
-        counter = self._published.get(routing_key)
-        if counter is None:
-            counter = self._published[routing_key] = metrics.PUBLISHED.labels(self.service, routing_key)
-        counter.inc()
+        metrics.labelled(metrics.PUBLISHED, self.service, routing_key).inc()
 
     async def publish_batch(self, items: list[tuple[str, Any, str]]) -> list[BaseException | None]:
         """Publish (routing key, JSON payload, message id) items at once (their confirms awaited together);
@@ -143,7 +136,7 @@ class Bus:
                 "x-zhiban-user-id": getattr(raw, "user_id", None) or "",
             },
         )
-        metrics.PARKED.labels(self.service, code).inc()
+        metrics.labelled(metrics.PARKED, self.service, code).inc()
         log.warning("message parked", service=self.service, code=code, reason=reason_zh, routing_key=routing_key)
 
     async def retry_later(self, msg: RabbitMessage, c: Consumer, *, delay_ms: int, max_retries: int, reason: str) -> None:
@@ -229,7 +222,7 @@ def subscribe(
             service = bus_of().service
             outcome = "error"
             try:
-                with metrics.LATENCY.labels(service, c.name).time():
+                with metrics.labelled(metrics.LATENCY, service, c.name).time():
                     result = await fn(body, msg)
                 outcome = "ok"
                 return result
@@ -244,7 +237,7 @@ def subscribe(
                 await bus_of().park(msg, code=parked.code, reason_zh=parked.reason_zh, consumer=c.name)
                 return None
             finally:
-                metrics.HANDLED.labels(service, c.name, outcome).inc()
+                metrics.labelled(metrics.HANDLED, service, c.name, outcome).inc()
 
         handler.__name__ = name or fn.__name__
         handler.__qualname__ = name or fn.__qualname__

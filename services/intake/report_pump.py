@@ -101,7 +101,6 @@ class ReportPump:
         self._worker: asyncio.Task[None] | None = None
         self._inbox: list[tuple[Delivery, Consumer]] = []
         self._arrived = asyncio.Event()
-        self._metrics: dict[tuple[Any, tuple[str, ...]], Any] = {}
 
     async def start(self, broker: RabbitBroker) -> None:
         """Declare and bind the report queues as the FastStream subscriber would, then consume them; after
@@ -175,13 +174,6 @@ class ReportPump:
 
         return delivered
 
-    def _metric(self, metric: Any, *labels: str) -> Any:
-        """A labelled child of a metric, looked up once (prometheus_client's ``labels`` costs per call)."""
-        child = self._metrics.get((metric, labels))
-        if child is None:
-            child = self._metrics[(metric, labels)] = metric.labels(*labels)
-        return child
-
     async def _work(self) -> None:
         limit = self.settings.placement_batch
         while True:
@@ -247,8 +239,8 @@ class ReportPump:
         await self._settle(acks, nacks)
         took = time.perf_counter() - started
         for (name, outcome), count in outcomes.items():
-            self._metric(metrics.HANDLED, bus.service, name, outcome).inc(count)
-            latency = self._metric(metrics.LATENCY, bus.service, name)
+            metrics.labelled(metrics.HANDLED, bus.service, name, outcome).inc(count)
+            latency = metrics.labelled(metrics.LATENCY, bus.service, name)
             for _ in range(count):
                 latency.observe(took)
 
